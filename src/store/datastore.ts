@@ -1,0 +1,106 @@
+/**
+ * The Datastore is the source of truth: an MVCC relationship store with a stored schema and a change
+ * feed. Every row carries the revision that created it and the revision that deleted it, so a read at
+ * revision R sees exactly the state after the write numbered R. Async throughout so that networked
+ * stores (PostgreSQL) implement the same interface as the embedded ones.
+ *
+ * The engine never reads a Datastore directly: it reads a GraphSnapshot (graph.ts) of the in-memory
+ * relationship index, which is loaded from the store and kept current by its change feed.
+ */
+import type { RelationshipFilter } from '../core/filter.js';
+import type { Relationship } from '../core/refs.js';
+import type { Revision } from '../core/revision.js';
+
+export type UpdateOperation = 'touch' | 'create' | 'delete';
+
+export interface RelationshipUpdate {
+  readonly operation: UpdateOperation;
+  readonly relationship: Relationship;
+}
+
+export interface Precondition {
+  /** `must_match`: at least one live relationship matches; `must_not_match`: none does. */
+  readonly operation: 'must_match' | 'must_not_match';
+  readonly filter: RelationshipFilter;
+}
+
+export interface WriteBatch {
+  readonly updates: readonly RelationshipUpdate[];
+  readonly preconditions?: readonly Precondition[];
+}
+
+export interface StoredSchema {
+  readonly text: string;
+  readonly hash: string;
+  /** The revision the schema was written at. */
+  readonly revision: Revision;
+}
+
+/** One committed change. `touch` means the relationship came into existence at this revision. */
+export interface Change {
+  readonly operation: 'touch' | 'delete';
+  readonly relationship: Relationship;
+}
+
+/** Everything one revision committed, for the change feed. */
+export interface RevisionChanges {
+  readonly revision: Revision;
+  readonly changes: readonly Change[];
+  /** Set when this revision wrote the schema. */
+  readonly schema?: StoredSchema;
+}
+
+export interface ReadOptions {
+  /** At most this many relationships (the store may cap it). */
+  readonly limit?: number;
+  /** Resume after this relationship, in compareRelationships order (a page cursor). */
+  readonly after?: Relationship;
+}
+
+export interface DeleteOptions {
+  /** Delete at most this many; the result says whether more matched. */
+  readonly limit?: number;
+  readonly preconditions?: readonly Precondition[];
+}
+
+export interface DeleteResult {
+  readonly revision: Revision;
+  readonly deleted: number;
+  /** True when `limit` stopped the delete before every match was gone. */
+  readonly partial: boolean;
+}
+
+export interface Datastore {
+  /** A stable id of this store (its data, not this process), carried in zookies. */
+  readonly storeId: string;
+  /** The newest committed revision. */
+  headRevision(): Promise<Revision>;
+  /** The oldest revision that can still be read; older history was garbage-collected. */
+  oldestReadableRevision(): Promise<Revision>;
+  /** The schema in force at `at`, if any. */
+  readSchema(at: Revision): Promise<StoredSchema | undefined>;
+  /** Stores a new schema text (already compiled and checked by the caller) at a new revision. */
+  writeSchema(text: string, hash: string): Promise<Revision>;
+  /**
+   * Applies a batch atomically at one new revision: either every precondition holds and every update
+   * applies, or nothing changes (PreconditionFailedError, RelationshipExistsError). A `touch` of an
+   * existing relationship and a `delete` of a missing one are no-ops. Durable when the promise resolves.
+   */
+  write(batch: WriteBatch): Promise<Revision>;
+  /** Deletes the live relationships matching `filter` at a new revision, atomically. */
+  deleteRelationships(filter: RelationshipFilter, options?: DeleteOptions): Promise<DeleteResult>;
+  /** One page of the relationships live at `at` that match `filter`, in compareRelationships order. */
+  readRelationships(filter: RelationshipFilter, at: Revision, options?: ReadOptions): Promise<Relationship[]>;
+  /** How many live relationships at `at` match `filter`. */
+  countRelationships(filter: RelationshipFilter, at: Revision): Promise<number>;
+  /** The committed revisions after `after`, oldest first, at most `limit` of them. */
+  changesSince(after: Revision, limit?: number): Promise<RevisionChanges[]>;
+  /**
+   * Registers a wake-up called after this store sees a new head (its own commits; a networked store also
+   * other processes' commits). A hint only: readers must still call changesSince. Returns an unsubscribe.
+   */
+  onCommit(listener: (head: Revision) => void): () => void;
+  /** Drops history (deleted rows, old schemas) no longer visible at revisions >= `before`. Returns rows removed. */
+  collectGarbage(before: Revision): Promise<number>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,18 @@
+/**
+ * The engine's view of relationships: a synchronous snapshot at one revision. Synchronous on purpose:
+ * the hot path walks an in-memory index and never waits on I/O, so one Check costs no promise per
+ * sub-problem. Implementations must return only relationships live at `revision`.
+ */
+import type { SubjectRef } from '../core/refs.js';
+import type { Revision } from '../core/revision.js';
+
+export interface GraphSnapshot {
+  readonly revision: Revision;
+  /** Direct subjects of `resourceType:resourceId#relation` (objects, usersets and wildcards). */
+  subjects(resourceType: string, resourceId: string, relation: string): Iterable<SubjectRef>;
+  /**
+   * Ids of the `resourceType` objects whose `relation` names exactly `subject` (same type, id and
+   * relation; `subject.id` may be `*` to find wildcard grants). The reverse edge, for lookups.
+   */
+  resources(resourceType: string, relation: string, subject: SubjectRef): Iterable<string>;
+}
