@@ -1,0 +1,75 @@
+/** `warden serve`: runs the server until SIGTERM / SIGINT, then shuts down gracefully. */
+import { Option, type Command } from 'commander';
+import { DEFAULT_CONFIG, type DatastoreKind, type ServerConfig } from '../../server/config.js';
+import { startServer } from '../../server/server.js';
+
+function int(name: string) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got "${v}"`);
+    return n;
+  };
+}
+
+export function registerServeCommand(program: Command): void {
+  const d = DEFAULT_CONFIG;
+  program
+    .command('serve')
+    .description('run the Warden server (gRPC and HTTP)')
+    .addOption(new Option('--datastore <kind>', 'where relationships live').choices(['sqlite', 'memory', 'postgres']).default(d.datastore).env('WARDEN_DATASTORE'))
+    .addOption(new Option('--datastore-path <file>', 'SQLite file').default(d.datastorePath).env('WARDEN_DATASTORE_PATH'))
+    .addOption(new Option('--datastore-url <url>', 'PostgreSQL URL').env('WARDEN_DATASTORE_URL'))
+    .addOption(new Option('--host <address>', 'address to listen on').default(d.host).env('WARDEN_HOST'))
+    .addOption(new Option('--http-port <port>', 'HTTP port (0: any free port)').default(d.httpPort).argParser(int('http-port')).env('WARDEN_HTTP_PORT'))
+    .addOption(new Option('--grpc-port <port>', 'gRPC port (0: any free port)').default(d.grpcPort).argParser(int('grpc-port')).env('WARDEN_GRPC_PORT'))
+    .addOption(new Option('--preshared-key <key>', 'require `Authorization: Bearer <key>` on every API call').env('WARDEN_PRESHARED_KEY'))
+    .addOption(
+      new Option('--insecure-allow-unauthenticated', 'allow a non-loopback --host without a preshared key').default(false).env('WARDEN_INSECURE_ALLOW_UNAUTHENTICATED'),
+    )
+    .addOption(new Option('--no-bootstrap', 'do not load examples/workspace into an empty store').env('WARDEN_NO_BOOTSTRAP'))
+    .addOption(new Option('--quantization-ms <ms>', 'minimize_latency reads at a revision at most this old').default(d.quantizationMs).argParser(int('quantization-ms')).env('WARDEN_QUANTIZATION_MS'))
+    .addOption(new Option('--max-depth <n>', 'deepest graph walk before an error').default(d.limits.maxDepth).argParser(int('max-depth')).env('WARDEN_MAX_DEPTH'))
+    .action(async (opts: Record<string, unknown>) => {
+      const config: ServerConfig = {
+        ...d,
+        datastore: opts.datastore as DatastoreKind,
+        datastorePath: opts.datastorePath as string,
+        ...(opts.datastoreUrl ? { datastoreUrl: opts.datastoreUrl as string } : {}),
+        host: opts.host as string,
+        httpPort: opts.httpPort as number,
+        grpcPort: opts.grpcPort as number,
+        ...(opts.presharedKey ? { presharedKey: opts.presharedKey as string } : {}),
+        insecureAllowUnauthenticated: Boolean(opts.insecureAllowUnauthenticated),
+        bootstrap: opts.bootstrap !== false,
+        quantizationMs: opts.quantizationMs as number,
+        limits: { ...d.limits, maxDepth: opts.maxDepth as number },
+      };
+      let server;
+      try {
+        server = await startServer(config);
+      } catch (e) {
+        console.error(`warden: ${(e as Error).message}`);
+        process.exit(2);
+      }
+      const where = config.datastore === 'sqlite' ? `sqlite at ${config.datastorePath}` : config.datastore;
+      if (server.bootstrapped !== undefined) {
+        console.log(`warden: empty store: loaded examples/workspace (${server.bootstrapped} relationships)`);
+      }
+      console.log(`warden: serving ${where}; HTTP on http://${config.host}:${server.httpPort}, gRPC on ${config.host}:${server.grpcPort}`);
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        console.log(`warden: ${signal}: finishing in-flight requests, then closing`);
+        server.close().then(
+          () => process.exit(0),
+          (e: unknown) => {
+            console.error(`warden: shutdown failed: ${(e as Error).message}`);
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+    });
+}

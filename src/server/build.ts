@@ -1,0 +1,68 @@
+/**
+ * The composition root's builders: the only place that names concrete classes. Everything above gets
+ * interfaces (Datastore, WardenService); everything below never learns which implementation it runs on.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Engine } from '../engine/engine.js';
+import { ConsistencyResolver } from '../service/consistency.js';
+import { Replica } from '../service/replica.js';
+import { DefaultWardenService } from '../service/warden-service.js';
+import type { WardenService } from '../service/types.js';
+import type { Datastore } from '../store/datastore.js';
+import { MemoryDatastore } from '../store/memory/memory-datastore.js';
+import { RelationshipIndex } from '../store/relationship-index.js';
+import { SqliteDatastore } from '../store/sqlite/sqlite-datastore.js';
+import type { ServerConfig } from './config.js';
+
+export interface Runtime {
+  datastore: Datastore;
+  replica: Replica;
+  service: WardenService;
+  close(): Promise<void>;
+}
+
+export async function buildRuntime(config: ServerConfig): Promise<Runtime> {
+  let datastore: Datastore;
+  let replica: Replica;
+  switch (config.datastore) {
+    case 'memory': {
+      const ds = new MemoryDatastore();
+      datastore = ds;
+      replica = new Replica(ds, ds.index, { sharedIndex: true });
+      break;
+    }
+    case 'sqlite': {
+      if (config.datastorePath !== ':memory:') mkdirSync(dirname(config.datastorePath), { recursive: true });
+      datastore = new SqliteDatastore(config.datastorePath);
+      replica = new Replica(datastore, new RelationshipIndex());
+      break;
+    }
+    case 'postgres':
+      throw new Error('the postgres datastore is not available yet in this build');
+  }
+  await replica.start();
+  const consistency = new ConsistencyResolver(replica, {
+    quantizationMs: config.quantizationMs,
+    freshnessWaitMs: config.freshnessWaitMs,
+  });
+  const engine = new Engine();
+  const service = new DefaultWardenService({
+    datastore,
+    replica,
+    consistency,
+    engine,
+    limits: config.limits,
+    importBatchSize: config.importBatchSize,
+    freshnessWaitMs: config.freshnessWaitMs,
+  });
+  return {
+    datastore,
+    replica,
+    service,
+    async close() {
+      replica.stop();
+      await datastore.close();
+    },
+  };
+}

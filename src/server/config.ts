@@ -1,0 +1,70 @@
+/** Server configuration: defaults, and the environment variables every flag can also come from. */
+import { DEFAULT_LIMITS, type Limits } from '../service/types.js';
+
+export type DatastoreKind = 'sqlite' | 'memory' | 'postgres';
+
+export interface ServerConfig {
+  datastore: DatastoreKind;
+  /** SQLite file (datastore sqlite). */
+  datastorePath: string;
+  /** Connection URL (datastore postgres). */
+  datastoreUrl?: string;
+  host: string;
+  httpPort: number;
+  grpcPort: number;
+  /** When set, both transports require `Authorization: Bearer <key>`. */
+  presharedKey?: string;
+  /** Allow listening on a non-loopback address without a key (off: refuse to start). */
+  insecureAllowUnauthenticated: boolean;
+  /** Load examples/workspace into an empty store on first start. */
+  bootstrap: boolean;
+  bootstrapDir: string;
+  /** minimize_latency reads at a revision at most this old (ms). */
+  quantizationMs: number;
+  /** How long a read waits for a newer revision named by a zookie (ms). */
+  freshnessWaitMs: number;
+  /** How long in-flight requests may finish after SIGTERM before the process closes anyway (ms). */
+  shutdownGraceMs: number;
+  importBatchSize: number;
+  limits: Limits;
+}
+
+export const DEFAULT_CONFIG: ServerConfig = {
+  datastore: 'sqlite',
+  datastorePath: './data/warden.db',
+  host: '127.0.0.1',
+  httpPort: 8080,
+  grpcPort: 50051,
+  insecureAllowUnauthenticated: false,
+  bootstrap: true,
+  bootstrapDir: new URL('../../examples/workspace/', import.meta.url).pathname,
+  quantizationMs: 5_000,
+  freshnessWaitMs: 5_000,
+  shutdownGraceMs: 10_000,
+  importBatchSize: 5_000,
+  limits: DEFAULT_LIMITS,
+};
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/;
+
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.test(host);
+}
+
+/** Refuses configurations that are unsafe or cannot work, with a message that says what to change. */
+export function checkConfig(c: ServerConfig): void {
+  if (!isLoopback(c.host) && !c.presharedKey && !c.insecureAllowUnauthenticated) {
+    throw new Error(
+      `refusing to listen on ${c.host} without a preshared key: set --preshared-key (WARDEN_PRESHARED_KEY), or pass --insecure-allow-unauthenticated if this is really wanted`,
+    );
+  }
+  if (c.datastore === 'postgres' && !c.datastoreUrl) {
+    throw new Error('--datastore postgres needs --datastore-url (WARDEN_DATASTORE_URL)');
+  }
+  for (const [name, port] of [
+    ['http-port', c.httpPort],
+    ['grpc-port', c.grpcPort],
+  ] as const) {
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--${name} must be a port number (0-65535), got ${port}`);
+  }
+}

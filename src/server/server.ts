@@ -1,0 +1,92 @@
+/**
+ * Starts Warden: the runtime (store, index, engine, service), then gRPC and HTTP on their ports.
+ * `close()` is the graceful path: stop accepting, let in-flight requests finish (bounded), close the store.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server as HttpServer } from 'node:http';
+import { serve } from '@hono/node-server';
+import * as grpc from '@grpc/grpc-js';
+import { createGrpcServer } from '../api/grpc/server.js';
+import { createHttpApp } from '../api/http/app.js';
+import { buildRuntime, type Runtime } from './build.js';
+import { bootstrapIfEmpty } from './bootstrap.js';
+import { checkConfig, type ServerConfig } from './config.js';
+
+export interface RunningServer {
+  readonly httpPort: number;
+  readonly grpcPort: number;
+  readonly runtime: Runtime;
+  /** Set when the first start loaded the example workspace. */
+  readonly bootstrapped: number | undefined;
+  close(): Promise<void>;
+}
+
+export async function startServer(config: ServerConfig): Promise<RunningServer> {
+  checkConfig(config);
+  const runtime = await buildRuntime(config);
+  let bootstrapped: number | undefined;
+  try {
+    if (config.bootstrap) {
+      const b = await bootstrapIfEmpty(runtime.datastore, runtime.service, config.bootstrapDir);
+      if (b.loaded) bootstrapped = b.relationships;
+    }
+  } catch (e) {
+    await runtime.close();
+    throw e;
+  }
+
+  const grpcServer = createGrpcServer({
+    service: runtime.service,
+    presharedKey: config.presharedKey,
+    maxMessageBytes: config.limits.maxRequestBytes,
+  });
+  const grpcPort = await new Promise<number>((resolve, reject) =>
+    grpcServer.bindAsync(`${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.grpcPort}`, grpc.ServerCredentials.createInsecure(), (err, port) =>
+      err ? reject(err) : resolve(port),
+    ),
+  ).catch(async (e: Error) => {
+    await runtime.close();
+    throw new Error(`cannot listen for gRPC on ${config.host}:${config.grpcPort}: ${e.message}`);
+  });
+
+  const app = createHttpApp({
+    service: runtime.service,
+    presharedKey: config.presharedKey,
+    maxBodyBytes: config.limits.maxRequestBytes,
+  });
+  let httpServer: HttpServer;
+  try {
+    httpServer = await new Promise<HttpServer>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, port: config.httpPort, hostname: config.host }) as HttpServer;
+      s.once('listening', () => resolve(s));
+      s.once('error', reject);
+    });
+  } catch (e) {
+    grpcServer.forceShutdown();
+    await runtime.close();
+    throw new Error(`cannot listen for HTTP on ${config.host}:${config.httpPort}: ${(e as Error).message}`);
+  }
+  const httpPort = (httpServer.address() as AddressInfo).port;
+
+  let closing: Promise<void> | undefined;
+  return {
+    httpPort,
+    grpcPort,
+    runtime,
+    bootstrapped,
+    close() {
+      closing ??= (async () => {
+        const grace = new Promise<void>((r) => setTimeout(r, config.shutdownGraceMs).unref());
+        const httpClosed = new Promise<void>((r) => httpServer.close(() => r()));
+        // Idle keep-alive sockets would hold close() open until they time out.
+        httpServer.closeIdleConnections?.();
+        const grpcClosed = new Promise<void>((r) => grpcServer.tryShutdown(() => r()));
+        await Promise.race([Promise.all([httpClosed, grpcClosed]), grace]);
+        httpServer.closeAllConnections?.();
+        grpcServer.forceShutdown();
+        await runtime.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,29 @@
+import { LimitExceededError, InvalidArgumentError, AuthzError } from '../core/errors.js';
+import type { ServiceDeps } from './deps.js';
+import { objectField, relationField, subjectField } from './input.js';
+import type { CheckBulkItemResult, CheckBulkRequest, CheckBulkResponse } from './types.js';
+
+/** Every item is answered at one revision; a bad item gets its own error and the rest still answer. */
+export async function checkBulk(deps: ServiceDeps, req: CheckBulkRequest): Promise<CheckBulkResponse> {
+  if (!Array.isArray(req.items)) throw new InvalidArgumentError('`items` must be a list');
+  if (req.items.length > deps.limits.maxCheckBulkItems) {
+    throw new LimitExceededError(`too many items: ${req.items.length} (the limit is ${deps.limits.maxCheckBulkItems} per call)`);
+  }
+  const read = await deps.consistency.resolveWithSchema(req.consistency);
+  const ctx = { schema: read.schema.schema, graph: deps.replica.index.snapshot(read.revision), maxDepth: deps.limits.maxDepth };
+  const results: CheckBulkItemResult[] = req.items.map((item, i) => {
+    try {
+      const allowed = deps.engine.check(
+        ctx,
+        objectField(item?.resource, `items[${i}].resource`),
+        relationField(item?.permission, `items[${i}].permission`),
+        subjectField(item?.subject, `items[${i}].subject`),
+      );
+      return { allowed };
+    } catch (e) {
+      if (!(e instanceof AuthzError)) throw e;
+      return { error: { code: e.code, reason: e.reason, message: e.message } };
+    }
+  });
+  return { results, zookie: deps.consistency.zookie(read.revision, read.schema) };
+}

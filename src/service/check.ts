@@ -1,0 +1,18 @@
+import type { ServiceDeps } from './deps.js';
+import { objectField, relationField, subjectField } from './input.js';
+import type { CheckRequest, CheckResponse } from './types.js';
+
+export async function check(deps: ServiceDeps, req: CheckRequest): Promise<CheckResponse> {
+  const resource = objectField(req.resource, 'resource');
+  const permission = relationField(req.permission, 'permission');
+  const subject = subjectField(req.subject, 'subject');
+  const read = await deps.consistency.resolveWithSchema(req.consistency);
+  const graph = deps.replica.index.snapshot(read.revision);
+  const allowed = deps.engine.check(
+    { schema: read.schema.schema, graph, maxDepth: deps.limits.maxDepth },
+    resource,
+    permission,
+    subject,
+  );
+  return { allowed, zookie: deps.consistency.zookie(read.revision, read.schema) };
+}

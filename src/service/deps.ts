@@ -1,0 +1,18 @@
+/** What every operation needs, built once by the composition root (server/). */
+import type { Datastore } from '../store/datastore.js';
+import type { ConsistencyResolver } from './consistency.js';
+import type { Replica } from './replica.js';
+import type { Limits } from './types.js';
+import type { Engine } from '../engine/engine.js';
+
+export interface ServiceDeps {
+  readonly datastore: Datastore;
+  readonly replica: Replica;
+  readonly consistency: ConsistencyResolver;
+  readonly engine: Engine;
+  readonly limits: Limits;
+  /** Relationships per committed batch when importing. */
+  readonly importBatchSize: number;
+  /** How long a write waits for this process to apply its own commit before answering. */
+  readonly freshnessWaitMs: number;
+}

@@ -1,0 +1,27 @@
+import type { ServiceDeps } from './deps.js';
+import { decodeCursor, encodeCursor, isString, pageSize, relationField, subjectField, typeField } from './input.js';
+import type { LookupResourcesRequest, LookupResourcesResponse } from './types.js';
+import { SchemaNotFoundError } from '../core/errors.js';
+
+export async function lookupResources(deps: ServiceDeps, req: LookupResourcesRequest): Promise<LookupResourcesResponse> {
+  const resourceType = typeField(req.resourceType, 'resourceType');
+  const permission = relationField(req.permission, 'permission');
+  const subject = subjectField(req.subject, 'subject');
+  const limit = pageSize(req.limit, deps.limits);
+  const cursor = decodeCursor(req.cursor, isString);
+  const read = cursor ? await deps.consistency.pinned(cursor.revision) : await deps.consistency.resolve(req.consistency);
+  if (!read.schema) throw new SchemaNotFoundError();
+  const page = deps.engine.lookupResources(
+    { schema: read.schema.schema, graph: deps.replica.index.snapshot(read.revision), maxDepth: deps.limits.maxDepth },
+    resourceType,
+    permission,
+    subject,
+    { limit, cursor: cursor?.after },
+  );
+  const last = page.resourceIds[page.resourceIds.length - 1];
+  return {
+    resources: page.resourceIds,
+    ...(page.cursor !== undefined && last !== undefined ? { cursor: encodeCursor({ revision: read.revision, after: last }) } : {}),
+    zookie: deps.consistency.zookie(read.revision, read.schema),
+  };
+}
