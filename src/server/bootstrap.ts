@@ -1,11 +1,12 @@
 /**
- * First-start bootstrap: an empty store gets the example workspace (schema + relationships), so that the
- * README's first requests answer at once. Never touches a store that already has a revision.
+ * First-start bootstrap: an empty store gets the example workspace (its validation file's schema and
+ * relationships), so that the README's first requests answer at once. Never touches a store that
+ * already has a revision. Goes through the service, so the data is validated like any other write.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WardenService } from '../service/types.js';
 import type { Datastore } from '../store/datastore.js';
+import { loadValidationFile } from '../validation/validation-file.js';
 
 export interface BootstrapResult {
   loaded: boolean;
@@ -14,16 +15,11 @@ export interface BootstrapResult {
 
 export async function bootstrapIfEmpty(datastore: Datastore, service: WardenService, dir: string): Promise<BootstrapResult> {
   if ((await datastore.headRevision()) > 0) return { loaded: false, relationships: 0 };
-  const schemaFile = join(dir, 'schema.zed');
-  const relationshipsFile = join(dir, 'relationships.txt');
-  if (!existsSync(schemaFile) || !existsSync(relationshipsFile)) {
-    throw new Error(`bootstrap: ${schemaFile} and ${relationshipsFile} are needed (or start with --no-bootstrap)`);
-  }
-  await service.writeSchema({ schema: readFileSync(schemaFile, 'utf8') });
-  const lines = readFileSync(relationshipsFile, 'utf8').split('\n');
+  const file = loadValidationFile(join(dir, 'workspace.yaml'));
+  await service.writeSchema({ schema: file.schemaText });
   const { count } = await service.importRelationships(
     (async function* () {
-      yield* lines;
+      for (const r of file.relationships) yield r.text;
     })(),
   );
   return { loaded: true, relationships: count };

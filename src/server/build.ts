@@ -4,6 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { buildDispatcherRing } from '../engine/build-ring.js';
 import { Engine } from '../engine/engine.js';
 import { ConsistencyResolver } from '../service/consistency.js';
 import { Replica } from '../service/replica.js';
@@ -46,7 +47,7 @@ export async function buildRuntime(config: ServerConfig): Promise<Runtime> {
     quantizationMs: config.quantizationMs,
     freshnessWaitMs: config.freshnessWaitMs,
   });
-  const engine = new Engine();
+  const engine = new Engine(buildDispatcherRing().head);
   const service = new DefaultWardenService({
     datastore,
     replica,

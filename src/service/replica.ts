@@ -10,13 +10,17 @@ import { compileSchemaOrThrow } from '../schema/compiler.js';
 import type { CompiledSchema } from '../schema/compiled.js';
 import { RevisionUnavailableError } from '../core/errors.js';
 import type { Revision } from '../core/revision.js';
+import type { Relationship } from '../core/refs.js';
 import type { Datastore, RevisionChanges } from '../store/datastore.js';
 import type { GraphSnapshot } from '../store/graph.js';
+import { readAllRelationships } from '../store/read-all.js';
 
 /** The part of the in-memory index the replica drives. */
 export interface FollowedIndex {
   readonly head: Revision;
   apply(changes: RevisionChanges): void;
+  /** Bulk-loads the state at `at` into an empty index. */
+  load(relationships: Iterable<Relationship>, at: Revision): number;
   snapshot(revision: Revision): GraphSnapshot;
 }
 
@@ -49,9 +53,21 @@ export class Replica {
     private readonly options: ReplicaOptions = {},
   ) {}
 
-  /** Loads everything the store has and starts following it. */
+  /**
+   * Loads the state at the oldest readable revision page by page, then replays the change feed from
+   * there: reads at every revision the store still keeps are exact, and nothing older is needed.
+   */
   async start(): Promise<void> {
     this.unsubscribe = this.datastore.onCommit(() => void this.catchUp());
+    const oldest = await this.datastore.oldestReadableRevision();
+    if (oldest > 0) {
+      const schema = await this.datastore.readSchema(oldest);
+      if (schema) this.addSchema(oldest, schema.text, schema.hash);
+      if (!this.options.sharedIndex) {
+        for await (const page of readAllRelationships(this.datastore, {}, oldest)) this.index.load(page, oldest);
+      }
+      this.appliedHead = oldest;
+    }
     await this.catchUp();
   }
 
