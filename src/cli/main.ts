@@ -9,6 +9,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerClientCommands } from './commands/client-commands.js';
+import { registerMigrateCommand } from './commands/migrate.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerValidateCommand } from './commands/validate.js';
 
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerServeCommand(program);
+  registerMigrateCommand(program);
   registerValidateCommand(program);
   registerClientCommands(program);
   return program;

@@ -14,6 +14,7 @@ import type { Datastore } from '../store/datastore.js';
 import { MemoryDatastore } from '../store/memory/memory-datastore.js';
 import { RelationshipIndex } from '../store/relationship-index.js';
 import { SqliteDatastore } from '../store/sqlite/sqlite-datastore.js';
+import { PostgresDatastore } from '../store/postgres/postgres-datastore.js';
 import type { ServerConfig } from './config.js';
 
 export interface Runtime {
@@ -36,11 +37,19 @@ export async function buildRuntime(config: ServerConfig): Promise<Runtime> {
     case 'sqlite': {
       if (config.datastorePath !== ':memory:') mkdirSync(dirname(config.datastorePath), { recursive: true });
       datastore = new SqliteDatastore(config.datastorePath);
-      replica = new Replica(datastore, new RelationshipIndex());
+      replica = new Replica(datastore, new RelationshipIndex(), { onError: (e) => console.error(`warden: catching up failed: ${(e as Error).message}`) });
       break;
     }
-    case 'postgres':
-      throw new Error('the postgres datastore is not available yet in this build');
+    case 'postgres': {
+      const ds = await PostgresDatastore.open(config.datastoreUrl!, {
+        ...(config.datastoreSchema ? { schema: config.datastoreSchema } : {}),
+        migrate: config.migrate,
+        warn: (m) => console.error(`warden: ${m}`),
+      });
+      datastore = ds;
+      replica = new Replica(ds, new RelationshipIndex(), { onError: (e) => console.error(`warden: catching up failed: ${(e as Error).message}`) });
+      break;
+    }
   }
   await replica.start();
   const consistency = new ConsistencyResolver(replica, {

@@ -9,6 +9,10 @@ export interface ServerConfig {
   datastorePath: string;
   /** Connection URL (datastore postgres). */
   datastoreUrl?: string;
+  /** PostgreSQL schema (namespace) holding Warden's tables; default "public". */
+  datastoreSchema?: string;
+  /** Run pending PostgreSQL migrations at start instead of refusing to start. */
+  migrate: boolean;
   host: string;
   httpPort: number;
   grpcPort: number;
@@ -36,6 +40,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   httpPort: 8080,
   grpcPort: 50051,
   insecureAllowUnauthenticated: false,
+  migrate: false,
   bootstrap: true,
   bootstrapDir: new URL('../../examples/workspace/', import.meta.url).pathname,
   quantizationMs: 5_000,

@@ -11,6 +11,7 @@ import { createHttpApp } from '../api/http/app.js';
 import { buildRuntime, type Runtime } from './build.js';
 import { bootstrapIfEmpty } from './bootstrap.js';
 import { checkConfig, type ServerConfig } from './config.js';
+import { WARDEN_VERSION } from './version.js';
 
 export interface RunningServer {
   readonly httpPort: number;
@@ -53,6 +54,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     service: runtime.service,
     presharedKey: config.presharedKey,
     maxBodyBytes: config.limits.maxRequestBytes,
+    version: WARDEN_VERSION,
   });
   let httpServer: HttpServer;
   try {

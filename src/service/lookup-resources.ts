@@ -18,10 +18,10 @@ export async function lookupResources(deps: ServiceDeps, req: LookupResourcesReq
     subject,
     { limit, cursor: cursor?.after },
   );
-  const last = page.resourceIds[page.resourceIds.length - 1];
+  // The engine's own cursor rides inside ours, which adds the revision that pins every page.
   return {
     resources: page.resourceIds,
-    ...(page.cursor !== undefined && last !== undefined ? { cursor: encodeCursor({ revision: read.revision, after: last }) } : {}),
+    ...(page.cursor !== undefined ? { cursor: encodeCursor({ revision: read.revision, after: page.cursor }) } : {}),
     zookie: deps.consistency.zookie(read.revision, read.schema),
   };
 }

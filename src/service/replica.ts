@@ -36,6 +36,8 @@ export interface ReplicaOptions {
   sharedIndex?: boolean;
   /** How many revisions to read from the change feed per round trip. */
   batchRevisions?: number;
+  /** Told about a background catch-up that failed (it is retried at the next wake-up). */
+  onError?: (error: unknown) => void;
 }
 
 export class Replica {
@@ -58,7 +60,7 @@ export class Replica {
    * there: reads at every revision the store still keeps are exact, and nothing older is needed.
    */
   async start(): Promise<void> {
-    this.unsubscribe = this.datastore.onCommit(() => void this.catchUp());
+    this.unsubscribe = this.datastore.onCommit(() => this.catchUpInBackground());
     const oldest = await this.datastore.oldestReadableRevision();
     if (oldest > 0) {
       const schema = await this.datastore.readSchema(oldest);
@@ -80,6 +82,14 @@ export class Replica {
   /** The newest revision this process has applied: reads at or below it are answered from memory. */
   get head(): Revision {
     return this.appliedHead;
+  }
+
+  /**
+   * A wake-up's catch-up: a failure (the database is unreachable) is reported and left for the next
+   * wake-up or wait to retry, never an unhandled rejection that would end the process.
+   */
+  private catchUpInBackground(): void {
+    this.catchUp().catch((e: unknown) => this.options.onError?.(e));
   }
 
   /** Reads the change feed until the index holds the store's head. Concurrent callers share one run. */
@@ -167,7 +177,7 @@ export class Replica {
         // Poll too: a networked store's wake-up can be lost.
         const timer = setTimeout(done, Math.min(left, 50));
         this.waiters.add(done);
-        void this.catchUp();
+        this.catchUpInBackground();
       });
     }
   }
