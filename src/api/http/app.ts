@@ -1,0 +1,94 @@
+/**
+ * The HTTP adapter: a hono app whose routes call the WardenService, validated by the zod schemas that
+ * also produce `/openapi.json`. The composition root (server/) serves it; nothing here listens.
+ */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { AuthzError } from '../../core/errors.js';
+import type { WardenService } from '../../service/types.js';
+import { bearerChecker } from '../auth.js';
+import { renderDocsPage } from './docs-page.js';
+import { errorResponse, HttpTransportError, validationHook } from './http-errors.js';
+import { registerHealthRoutes } from './health-routes.js';
+import { registerPermissionRoutes } from './permission-routes.js';
+import { registerRelationshipRoutes } from './relationship-routes.js';
+import { registerSchemaRoutes } from './schema-routes.js';
+import { IMPORT_PATH, registerStreamRoutes } from './stream-routes.js';
+
+export interface HttpAppOptions {
+  service: WardenService;
+  /** When set, every /v1 route requires `Authorization: Bearer <key>`. */
+  presharedKey?: string;
+  /** Largest JSON request body; also the longest line of an import body (whose total is unlimited). */
+  maxBodyBytes: number;
+  /** Shown in the OpenAPI document. */
+  version?: string;
+}
+
+export function createHttpApp(opts: HttpAppOptions): OpenAPIHono {
+  const { service } = opts;
+  const app = new OpenAPIHono({ defaultHook: validationHook });
+
+  app.onError((err, c) => errorResponse(c, err));
+  app.notFound((c) =>
+    errorResponse(c, new HttpTransportError(404, 'NOT_FOUND', 'ROUTE_NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`)),
+  );
+
+  app.use('/v1/*', refuseCrossSite);
+  const checkBearer = bearerChecker(opts.presharedKey);
+  if (checkBearer) {
+    // Before the body limit, so that an unauthenticated client cannot make the server read its body.
+    app.use('/v1/*', async (c, next) => {
+      checkBearer(c.req.header('authorization'));
+      await next();
+    });
+  }
+  const limitBody = bodyLimit({
+    maxSize: opts.maxBodyBytes,
+    onError: () => {
+      throw new HttpTransportError(413, 'RESOURCE_EXHAUSTED', 'REQUEST_TOO_LARGE', `request body is larger than ${opts.maxBodyBytes} bytes`);
+    },
+  });
+  // An import is streamed and may be any size; readLines limits each of its lines instead.
+  app.use('/v1/*', (c, next) => (c.req.path === IMPORT_PATH ? next() : limitBody(c, next)));
+
+  registerSchemaRoutes(app, service);
+  registerRelationshipRoutes(app, service);
+  registerPermissionRoutes(app, service);
+  registerStreamRoutes(app, service, opts.maxBodyBytes);
+  registerHealthRoutes(app, service);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'The preshared key, when the server is started with one.',
+  });
+  let doc: ReturnType<typeof app.getOpenAPIDocument> | undefined;
+  const openApiDocument = () =>
+    (doc ??= app.getOpenAPIDocument({
+      openapi: '3.0.3',
+      info: {
+        title: 'Warden',
+        version: opts.version ?? '0.0.0',
+        description:
+          'Relationship-based authorization: SpiceDB schema language; Check, Expand, LookupResources and LookupSubjects; zookie consistency. Every error is `{"error":{"code","reason","message"}}`.',
+      },
+    }));
+  app.get('/openapi.json', (c) => c.json(openApiDocument()));
+  app.get('/docs', (c) => c.html(renderDocsPage(openApiDocument())));
+  return app;
+}
+
+/**
+ * Browsers may send a text/plain POST to any origin without asking first, so a web page could import
+ * or write relationships into a server running without a key. Browsers mark such requests; clients
+ * that are not browsers send no Sec-Fetch-Site at all.
+ */
+const refuseCrossSite: MiddlewareHandler = async (c, next) => {
+  const site = c.req.header('sec-fetch-site');
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+    throw new AuthzError('PERMISSION_DENIED', 'CROSS_SITE_REQUEST', 'cross-site browser requests are not accepted');
+  }
+  await next();
+};
