@@ -1,0 +1,88 @@
+/** The caching decorator: keyed by revision, schema hash and request; never caches errors. */
+import { describe, expect, it } from 'vitest';
+import { MaxDepthExceededError } from '../../src/core/errors.js';
+import { buildDispatcherRing } from '../../src/engine/build-ring.js';
+import { CachingDispatcher } from '../../src/engine/caching-dispatcher.js';
+import type { CheckRequest, Dispatcher } from '../../src/engine/dispatcher.js';
+import { Engine } from '../../src/engine/engine.js';
+import { LocalDispatcher } from '../../src/engine/local/local-dispatcher.js';
+import { ArrayGraph } from './support/array-graph.js';
+import { obj, subj } from './support/fixtures.js';
+import { buildSchema, computed, permission, relation } from './support/schema-builder.js';
+
+const schema = buildSchema({
+  user: {},
+  group: { member: relation('user', 'group#member') },
+  doc: { viewer: relation('user', 'group#member'), view: permission(computed('viewer')) },
+});
+
+describe('CachingDispatcher', () => {
+  it('serves repeated sub-problems from the cache, answering the same', () => {
+    const ring = buildDispatcherRing();
+    const engine = new Engine(ring.head);
+    const ctx = { schema, graph: ArrayGraph.of('doc:1#viewer@group:g#member', 'group:g#member@user:ann') };
+    expect(engine.check(ctx, obj('doc:1'), 'view', subj('user:ann'))).toBe(true);
+    const misses = ring.cache.stats().misses;
+    expect(engine.check(ctx, obj('doc:1'), 'view', subj('user:ann'))).toBe(true);
+    expect(ring.cache.stats().misses).toBe(misses);
+    expect(ring.cache.stats().hits).toBeGreaterThan(0);
+  });
+
+  it('keys on the revision: a newer snapshot is never answered from an older entry', () => {
+    const engine = new Engine(buildDispatcherRing().head);
+    const before = new ArrayGraph([], 1);
+    const after = ArrayGraph.of('doc:1#viewer@user:ann');
+    expect(engine.check({ schema, graph: before }, obj('doc:1'), 'view', subj('user:ann'))).toBe(false);
+    expect(engine.check({ schema, graph: after }, obj('doc:1'), 'view', subj('user:ann'))).toBe(true);
+    expect(engine.check({ schema, graph: before }, obj('doc:1'), 'view', subj('user:ann'))).toBe(false);
+  });
+
+  it('keys on the schema hash', () => {
+    const engine = new Engine(buildDispatcherRing().head);
+    const graph = ArrayGraph.of('doc:1#viewer@user:ann');
+    const closed = buildSchema({ user: {}, group: { member: relation('user', 'group#member') }, doc: { viewer: relation('user', 'group#member'), view: permission({ kind: 'nil' }) } });
+    expect(engine.check({ schema, graph }, obj('doc:1'), 'view', subj('user:ann'))).toBe(true);
+    expect(engine.check({ schema: closed, graph }, obj('doc:1'), 'view', subj('user:ann'))).toBe(false);
+  });
+
+  it('does not cache errors', () => {
+    let calls = 0;
+    const failing: Dispatcher = {
+      dispatchCheck: () => {
+        calls++;
+        throw new MaxDepthExceededError(1);
+      },
+      dispatchLookupSubjects: () => {
+        throw new Error('unused');
+      },
+    };
+    const cache = new CachingDispatcher();
+    cache.setDelegate(failing);
+    const req: CheckRequest = {
+      resourceType: 'doc',
+      resourceIds: ['1'],
+      relation: 'view',
+      subject: subj('user:ann'),
+      results: 'any',
+      meta: { revision: 1, schemaHash: schema.hash, depthRemaining: 5, maxDepth: 5 },
+    };
+    const env = { schema, graph: new ArrayGraph([]) };
+    expect(() => cache.dispatchCheck(req, env)).toThrow(MaxDepthExceededError);
+    expect(() => cache.dispatchCheck(req, env)).toThrow(MaxDepthExceededError);
+    expect(calls).toBe(2);
+    expect(cache.stats().size).toBe(0);
+  });
+
+  it('hands out answers that cannot be mutated, and stays within its bound', () => {
+    const cache = new CachingDispatcher({ maxEntries: 2 });
+    const local = new LocalDispatcher({ redispatch: cache });
+    cache.setDelegate(local);
+    const env = { schema, graph: ArrayGraph.of('doc:1#viewer@user:ann', 'doc:2#viewer@user:ann', 'doc:3#viewer@user:ann') };
+    const meta = { revision: env.graph.revision, schemaHash: schema.hash, depthRemaining: 50, maxDepth: 50 };
+    const r = cache.dispatchCheck({ resourceType: 'doc', resourceIds: ['1', '2'], relation: 'viewer', subject: subj('user:ann'), results: 'all', meta }, env);
+    expect([...r.members].sort()).toEqual(['1', '2']);
+    expect(() => (r.members as Set<string>).add('9')).toThrow(TypeError);
+    for (const id of ['1', '2', '3']) cache.dispatchCheck({ resourceType: 'doc', resourceIds: [id], relation: 'view', subject: subj('user:ann'), results: 'any', meta }, env);
+    expect(cache.stats().size).toBeLessThanOrEqual(2);
+  });
+});
