@@ -4,9 +4,14 @@
  * an answer is reused only by a request with at least the depth the answer needed: with less depth
  * the walk must run again and fail where SpiceDB's would.
  *
- * The bound is a plain entry count with least-recently-used eviction (a Map keeps insertion order;
- * a hit re-inserts). A memory-bounded cache and singleflight come later; they wrap the same interface.
+ * The bound is memory: each entry's size is estimated when it is stored (key, result ids, collection
+ * overhead) and the least recently used entries are evicted while the total is over `maxBytes`
+ * (a Map keeps insertion order; a hit re-inserts). An optional entry count bounds it too.
  * One ring serves one store: revisions of different stores would collide in the key.
+ *
+ * No singleflight decorator sits behind it: the ring is synchronous, so two identical sub-problems are
+ * never in flight at once in one process; the second one is a cache hit. Singleflight matters only
+ * once sub-problems go to other replicas (asynchronously), and it would wrap this same interface.
  */
 import type {
   CheckRequest,
@@ -20,27 +25,49 @@ import type {
 import { checkKey, lookupSubjectsKey } from './keys.js';
 
 export interface CachingDispatcherOptions {
-  /** Most entries kept; default 100 000. */
+  /** Estimated bytes the entries may hold; default 64 MiB. 0 disables the cache. */
+  readonly maxBytes?: number;
+  /** Most entries kept, on top of the byte bound; default unbounded. */
   readonly maxEntries?: number;
 }
 
 export interface CacheStats {
   hits: number;
   misses: number;
+  /** Entries held. */
   size: number;
+  /** Estimated bytes held. */
+  bytes: number;
+  evictions: number;
 }
+
+export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
+
+// Rough V8 costs: a Map entry with its key string header, a Set or Map per result, and per member
+// a hash-table slot plus the id string (ids are usually shared with the index, so this overstates).
+const ENTRY_OVERHEAD = 160;
+const MEMBER_OVERHEAD = 24;
 
 type Entry = CheckResult | LookupSubjectsResult;
 
+interface Slot {
+  readonly entry: Entry;
+  readonly bytes: number;
+}
+
 export class CachingDispatcher implements Dispatcher {
   private delegate: Dispatcher | undefined;
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, Slot>();
+  private readonly maxBytes: number;
   private readonly maxEntries: number;
+  private bytes = 0;
   private hits = 0;
   private misses = 0;
+  private evictions = 0;
 
   constructor(options: CachingDispatcherOptions = {}) {
-    this.maxEntries = Math.max(0, options.maxEntries ?? 100_000);
+    this.maxBytes = Math.max(0, options.maxBytes ?? DEFAULT_CACHE_BYTES);
+    this.maxEntries = Math.max(0, options.maxEntries ?? Number.POSITIVE_INFINITY);
   }
 
   setDelegate(delegate: Dispatcher): void {
@@ -48,11 +75,12 @@ export class CachingDispatcher implements Dispatcher {
   }
 
   stats(): CacheStats {
-    return { hits: this.hits, misses: this.misses, size: this.entries.size };
+    return { hits: this.hits, misses: this.misses, size: this.entries.size, bytes: this.bytes, evictions: this.evictions };
   }
 
   clear(): void {
     this.entries.clear();
+    this.bytes = 0;
   }
 
   dispatchCheck(req: CheckRequest, env: DispatchEnv): CheckResult {
@@ -61,7 +89,7 @@ export class CachingDispatcher implements Dispatcher {
     if (hit !== undefined) return hit;
     const result = this.next().dispatchCheck(req, env);
     const frozen: CheckResult = Object.freeze({ members: freezeSet(result.members), depthRequired: result.depthRequired });
-    this.store(key, frozen);
+    this.store(key, frozen, ENTRY_OVERHEAD + key.length + idsBytes(frozen.members));
     return frozen;
   }
 
@@ -73,7 +101,11 @@ export class CachingDispatcher implements Dispatcher {
     const byResource = new Map<string, SubjectSet>();
     for (const [id, set] of result.byResource) byResource.set(id, freezeSubjectSet(set));
     const frozen: LookupSubjectsResult = Object.freeze({ byResource: freezeMap(byResource), depthRequired: result.depthRequired });
-    this.store(key, frozen);
+    let bytes = ENTRY_OVERHEAD + key.length;
+    for (const [id, set] of byResource) {
+      bytes += ENTRY_OVERHEAD + id.length + idsBytes(set.concrete) + (set.wildcard ? idsBytes(set.wildcard) : 0);
+    }
+    this.store(key, frozen, bytes);
     return frozen;
   }
 
@@ -83,26 +115,39 @@ export class CachingDispatcher implements Dispatcher {
   }
 
   private lookup(key: string, depthRemaining: number): Entry | undefined {
-    const entry = this.entries.get(key);
-    if (entry === undefined || entry.depthRequired > depthRemaining) {
+    const slot = this.entries.get(key);
+    if (slot === undefined || slot.entry.depthRequired > depthRemaining) {
       this.misses++;
       return undefined;
     }
     this.hits++;
     this.entries.delete(key);
-    this.entries.set(key, entry);
-    return entry;
+    this.entries.set(key, slot);
+    return slot.entry;
   }
 
-  private store(key: string, entry: Entry): void {
-    if (this.maxEntries === 0) return;
-    this.entries.delete(key);
-    this.entries.set(key, entry);
-    while (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
+  private store(key: string, entry: Entry, bytes: number): void {
+    if (this.maxEntries === 0 || bytes > this.maxBytes) return;
+    const old = this.entries.get(key);
+    if (old !== undefined) {
+      this.entries.delete(key);
+      this.bytes -= old.bytes;
+    }
+    this.entries.set(key, { entry, bytes });
+    this.bytes += bytes;
+    while (this.bytes > this.maxBytes || this.entries.size > this.maxEntries) {
+      const [oldestKey, oldest] = this.entries.entries().next().value as [string, Slot];
+      this.entries.delete(oldestKey);
+      this.bytes -= oldest.bytes;
+      this.evictions++;
     }
   }
+}
+
+function idsBytes(ids: ReadonlySet<string>): number {
+  let n = 0;
+  for (const id of ids) n += MEMBER_OVERHEAD + id.length;
+  return n;
 }
 
 // Sets and maps cannot be frozen by Object.freeze (their methods still mutate), so cached ones are

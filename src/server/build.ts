@@ -5,7 +5,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { buildDispatcherRing } from '../engine/build-ring.js';
+import type { CachingDispatcher } from '../engine/caching-dispatcher.js';
 import { Engine } from '../engine/engine.js';
+import { LocalDispatcher } from '../engine/local/local-dispatcher.js';
 import { ConsistencyResolver } from '../service/consistency.js';
 import { Replica } from '../service/replica.js';
 import { DefaultWardenService } from '../service/warden-service.js';
@@ -19,6 +21,8 @@ import type { ServerConfig } from './config.js';
 
 export interface Runtime {
   datastore: Datastore;
+  /** The sub-problem cache, for its statistics. */
+  cache: CachingDispatcher;
   replica: Replica;
   service: WardenService;
   close(): Promise<void>;
@@ -56,18 +60,22 @@ export async function buildRuntime(config: ServerConfig): Promise<Runtime> {
     quantizationMs: config.quantizationMs,
     freshnessWaitMs: config.freshnessWaitMs,
   });
-  const engine = new Engine(buildDispatcherRing().head);
+  const ring = buildDispatcherRing({ maxBytes: config.cacheMiB * 1024 * 1024 });
+  const engine = new Engine(ring.head);
+  const uncachedEngine = new Engine(new LocalDispatcher());
   const service = new DefaultWardenService({
     datastore,
     replica,
     consistency,
     engine,
+    uncachedEngine,
     limits: config.limits,
     importBatchSize: config.importBatchSize,
     freshnessWaitMs: config.freshnessWaitMs,
   });
   return {
     datastore,
+    cache: ring.cache,
     replica,
     service,
     async close() {

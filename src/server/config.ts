@@ -30,6 +30,8 @@ export interface ServerConfig {
   /** How long in-flight requests may finish after SIGTERM before the process closes anyway (ms). */
   shutdownGraceMs: number;
   importBatchSize: number;
+  /** Memory the sub-problem cache may use, in MiB. */
+  cacheMiB: number;
   limits: Limits;
 }
 
@@ -47,6 +49,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   freshnessWaitMs: 5_000,
   shutdownGraceMs: 10_000,
   importBatchSize: 5_000,
+  cacheMiB: 128,
   limits: DEFAULT_LIMITS,
 };
 

@@ -1,5 +1,5 @@
 import { LimitExceededError, InvalidArgumentError, AuthzError } from '../core/errors.js';
-import type { ServiceDeps } from './deps.js';
+import { engineFor, type ServiceDeps } from './deps.js';
 import { objectField, relationField, subjectField } from './input.js';
 import type { CheckBulkItemResult, CheckBulkRequest, CheckBulkResponse } from './types.js';
 
@@ -13,7 +13,7 @@ export async function checkBulk(deps: ServiceDeps, req: CheckBulkRequest): Promi
   const ctx = { schema: read.schema.schema, graph: deps.replica.index.snapshot(read.revision), maxDepth: deps.limits.maxDepth };
   const results: CheckBulkItemResult[] = req.items.map((item, i) => {
     try {
-      const allowed = deps.engine.check(
+      const allowed = engineFor(deps, read).check(
         ctx,
         objectField(item?.resource, `items[${i}].resource`),
         relationField(item?.permission, `items[${i}].permission`),

@@ -1,4 +1,4 @@
-import type { ServiceDeps } from './deps.js';
+import { engineFor, type ServiceDeps } from './deps.js';
 import { objectField, relationField, subjectField } from './input.js';
 import type { CheckRequest, CheckResponse } from './types.js';
 
@@ -8,7 +8,7 @@ export async function check(deps: ServiceDeps, req: CheckRequest): Promise<Check
   const subject = subjectField(req.subject, 'subject');
   const read = await deps.consistency.resolveWithSchema(req.consistency);
   const graph = deps.replica.index.snapshot(read.revision);
-  const allowed = deps.engine.check(
+  const allowed = engineFor(deps, read).check(
     { schema: read.schema.schema, graph, maxDepth: deps.limits.maxDepth },
     resource,
     permission,

@@ -1,4 +1,4 @@
-import type { ServiceDeps } from './deps.js';
+import { engineFor, type ServiceDeps } from './deps.js';
 import { decodeCursor, encodeCursor, isString, pageSize, relationField, subjectField, typeField } from './input.js';
 import type { LookupResourcesRequest, LookupResourcesResponse } from './types.js';
 import { SchemaNotFoundError } from '../core/errors.js';
@@ -11,7 +11,7 @@ export async function lookupResources(deps: ServiceDeps, req: LookupResourcesReq
   const cursor = decodeCursor(req.cursor, isString);
   const read = cursor ? await deps.consistency.pinned(cursor.revision) : await deps.consistency.resolve(req.consistency);
   if (!read.schema) throw new SchemaNotFoundError();
-  const page = deps.engine.lookupResources(
+  const page = engineFor(deps, read).lookupResources(
     { schema: read.schema.schema, graph: deps.replica.index.snapshot(read.revision), maxDepth: deps.limits.maxDepth },
     resourceType,
     permission,

@@ -1,5 +1,5 @@
 import { SchemaNotFoundError } from '../core/errors.js';
-import type { ServiceDeps } from './deps.js';
+import { engineFor, type ServiceDeps } from './deps.js';
 import { decodeCursor, encodeCursor, isString, objectField, pageSize, relationField, subjectTypeField } from './input.js';
 import type { LookedUpSubject, LookupSubjectsRequest, LookupSubjectsResponse } from './types.js';
 
@@ -11,7 +11,7 @@ export async function lookupSubjects(deps: ServiceDeps, req: LookupSubjectsReque
   const cursor = decodeCursor(req.cursor, isString);
   const read = cursor ? await deps.consistency.pinned(cursor.revision) : await deps.consistency.resolve(req.consistency);
   if (!read.schema) throw new SchemaNotFoundError();
-  const all = deps.engine.lookupSubjects(
+  const all = engineFor(deps, read).lookupSubjects(
     { schema: read.schema.schema, graph: deps.replica.index.snapshot(read.revision), maxDepth: deps.limits.maxDepth },
     resource,
     permission,

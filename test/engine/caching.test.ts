@@ -85,4 +85,51 @@ describe('CachingDispatcher', () => {
     for (const id of ['1', '2', '3']) cache.dispatchCheck({ resourceType: 'doc', resourceIds: [id], relation: 'view', subject: subj('user:ann'), results: 'any', meta }, env);
     expect(cache.stats().size).toBeLessThanOrEqual(2);
   });
+
+  it('is bounded by memory: eviction keeps the estimated bytes under maxBytes, least recently used first', () => {
+    const maxBytes = 4096;
+    const cache = new CachingDispatcher({ maxBytes });
+    const local = new LocalDispatcher({ redispatch: cache });
+    cache.setDelegate(local);
+    const rels = Array.from({ length: 200 }, (_, i) => `doc:${i}#viewer@user:ann`);
+    const env = { schema, graph: ArrayGraph.of(...rels) };
+    const meta = { revision: env.graph.revision, schemaHash: schema.hash, depthRemaining: 50, maxDepth: 50 };
+    const ask = (id: number) =>
+      cache.dispatchCheck({ resourceType: 'doc', resourceIds: [String(id)], relation: 'viewer', subject: subj('user:ann'), results: 'any', meta }, env);
+    for (let i = 0; i < 200; i++) {
+      ask(i);
+      ask(0); // keep doc:0 the most recently used
+      expect(cache.stats().bytes).toBeLessThanOrEqual(maxBytes);
+    }
+    const s = cache.stats();
+    expect(s.evictions).toBeGreaterThan(0);
+    expect(s.size).toBeGreaterThan(1);
+    expect(s.size).toBeLessThan(200);
+    const hits = s.hits;
+    ask(0);
+    expect(cache.stats().hits).toBe(hits + 1);
+    ask(1); // among the first stored, long since evicted
+    expect(cache.stats().misses).toBe(s.misses + 1);
+  });
+
+  it('shares one evaluation between identical concurrent requests (no singleflight needed: the ring is synchronous)', async () => {
+    let calls = 0;
+    const cache = new CachingDispatcher();
+    const local = new LocalDispatcher({ redispatch: cache });
+    const counting: Dispatcher = {
+      dispatchCheck: (req, env) => {
+        calls++;
+        return local.dispatchCheck(req, env);
+      },
+      dispatchLookupSubjects: (req, env) => local.dispatchLookupSubjects(req, env),
+    };
+    cache.setDelegate(counting);
+    const engine = new Engine(cache);
+    const ctx = { schema, graph: ArrayGraph.of('doc:1#viewer@group:g#member', 'group:g#member@user:ann') };
+    const answers = await Promise.all(Array.from({ length: 50 }, () => Promise.resolve().then(() => engine.check(ctx, obj('doc:1'), 'view', subj('user:ann')))));
+    expect(answers.every((a) => a)).toBe(true);
+    const first = calls;
+    expect(first).toBeGreaterThan(0);
+    expect(first).toBeLessThanOrEqual(3); // view -> viewer -> group member: one evaluation each, then hits
+  });
 });

@@ -19,6 +19,8 @@ export function registerServeCommand(program: Command): void {
     .addOption(new Option('--datastore <kind>', 'where relationships live').choices(['sqlite', 'memory', 'postgres']).default(d.datastore).env('WARDEN_DATASTORE'))
     .addOption(new Option('--datastore-path <file>', 'SQLite file').default(d.datastorePath).env('WARDEN_DATASTORE_PATH'))
     .addOption(new Option('--datastore-url <url>', 'PostgreSQL URL').env('WARDEN_DATASTORE_URL'))
+    .addOption(new Option('--datastore-schema <name>', 'PostgreSQL schema holding the tables (default public)').env('WARDEN_DATASTORE_SCHEMA'))
+    .addOption(new Option('--migrate', 'run pending PostgreSQL migrations before serving').default(false).env('WARDEN_MIGRATE'))
     .addOption(new Option('--host <address>', 'address to listen on').default(d.host).env('WARDEN_HOST'))
     .addOption(new Option('--http-port <port>', 'HTTP port (0: any free port)').default(d.httpPort).argParser(int('http-port')).env('WARDEN_HTTP_PORT'))
     .addOption(new Option('--grpc-port <port>', 'gRPC port (0: any free port)').default(d.grpcPort).argParser(int('grpc-port')).env('WARDEN_GRPC_PORT'))
@@ -28,6 +30,7 @@ export function registerServeCommand(program: Command): void {
     )
     .addOption(new Option('--no-bootstrap', 'do not load examples/workspace into an empty store').env('WARDEN_NO_BOOTSTRAP'))
     .addOption(new Option('--quantization-ms <ms>', 'minimize_latency reads at a revision at most this old').default(d.quantizationMs).argParser(int('quantization-ms')).env('WARDEN_QUANTIZATION_MS'))
+    .addOption(new Option('--cache-mib <MiB>', 'memory for the sub-problem cache').default(d.cacheMiB).argParser(int('cache-mib')).env('WARDEN_CACHE_MIB'))
     .addOption(new Option('--max-depth <n>', 'deepest graph walk before an error').default(d.limits.maxDepth).argParser(int('max-depth')).env('WARDEN_MAX_DEPTH'))
     .action(async (opts: Record<string, unknown>) => {
       const config: ServerConfig = {
@@ -35,6 +38,8 @@ export function registerServeCommand(program: Command): void {
         datastore: opts.datastore as DatastoreKind,
         datastorePath: opts.datastorePath as string,
         ...(opts.datastoreUrl ? { datastoreUrl: opts.datastoreUrl as string } : {}),
+        ...(opts.datastoreSchema ? { datastoreSchema: opts.datastoreSchema as string } : {}),
+        migrate: Boolean(opts.migrate),
         host: opts.host as string,
         httpPort: opts.httpPort as number,
         grpcPort: opts.grpcPort as number,
@@ -42,6 +47,7 @@ export function registerServeCommand(program: Command): void {
         insecureAllowUnauthenticated: Boolean(opts.insecureAllowUnauthenticated),
         bootstrap: opts.bootstrap !== false,
         quantizationMs: opts.quantizationMs as number,
+        cacheMiB: opts.cacheMib as number,
         limits: { ...d.limits, maxDepth: opts.maxDepth as number },
       };
       let server;
@@ -51,7 +57,7 @@ export function registerServeCommand(program: Command): void {
         console.error(`warden: ${(e as Error).message}`);
         process.exit(2);
       }
-      const where = config.datastore === 'sqlite' ? `sqlite at ${config.datastorePath}` : config.datastore;
+      const where = config.datastore === 'sqlite' ? `sqlite at ${config.datastorePath}` : config.datastore === 'postgres' ? 'postgres' : 'memory (nothing is kept)';
       if (server.bootstrapped !== undefined) {
         console.log(`warden: empty store: loaded examples/workspace (${server.bootstrapped} relationships)`);
       }
