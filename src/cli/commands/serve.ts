@@ -1,7 +1,19 @@
 /** `warden serve`: runs the server until SIGTERM / SIGINT, then shuts down gracefully. */
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { DEFAULT_CONFIG, type DatastoreKind, type ServerConfig } from '../../server/config.js';
+import { formatDuration, parseDuration } from '../../server/gc.js';
 import { startServer } from '../../server/server.js';
+
+/** Commander reports an InvalidArgumentError as a one-line usage error instead of a stack trace. */
+function duration(name: string) {
+  return (v: string) => {
+    try {
+      return parseDuration(v, name);
+    } catch (e) {
+      throw new InvalidArgumentError((e as Error).message);
+    }
+  };
+}
 
 function int(name: string) {
   return (v: string) => {
@@ -31,6 +43,18 @@ export function registerServeCommand(program: Command): void {
     .addOption(new Option('--no-bootstrap', 'do not load examples/workspace into an empty store').env('WARDEN_NO_BOOTSTRAP'))
     .addOption(new Option('--quantization-ms <ms>', 'minimize_latency reads at a revision at most this old').default(d.quantizationMs).argParser(int('quantization-ms')).env('WARDEN_QUANTIZATION_MS'))
     .addOption(new Option('--cache-mib <MiB>', 'memory for the sub-problem cache').default(d.cacheMiB).argParser(int('cache-mib')).env('WARDEN_CACHE_MIB'))
+    .addOption(
+      new Option('--gc-window <duration>', 'history (and zookies) older than this is garbage-collected, e.g. 24h, 30m')
+        .default(d.gcWindowMs, formatDuration(d.gcWindowMs))
+        .argParser(duration('gc-window'))
+        .env('WARDEN_GC_WINDOW'),
+    )
+    .addOption(
+      new Option('--gc-interval <duration>', 'time between garbage collections (0: never)')
+        .default(d.gcIntervalMs, formatDuration(d.gcIntervalMs))
+        .argParser(duration('gc-interval'))
+        .env('WARDEN_GC_INTERVAL'),
+    )
     .addOption(new Option('--max-depth <n>', 'deepest graph walk before an error').default(d.limits.maxDepth).argParser(int('max-depth')).env('WARDEN_MAX_DEPTH'))
     .action(async (opts: Record<string, unknown>) => {
       const config: ServerConfig = {
@@ -48,6 +72,8 @@ export function registerServeCommand(program: Command): void {
         bootstrap: opts.bootstrap !== false,
         quantizationMs: opts.quantizationMs as number,
         cacheMiB: opts.cacheMib as number,
+        gcWindowMs: opts.gcWindow as number,
+        gcIntervalMs: opts.gcInterval as number,
         limits: { ...d.limits, maxDepth: opts.maxDepth as number },
       };
       let server;
