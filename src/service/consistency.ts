@@ -8,6 +8,8 @@ import { decodeZookie, encodeZookie } from '../core/zookie.js';
 import type { Replica, SchemaVersion } from './replica.js';
 import type { Consistency } from './types.js';
 
+const OLDEST_TTL_MS = 1_000;
+
 export interface ConsistencyOptions {
   /** minimize_latency reads at the newest revision at most this old, so concurrent reads share cache entries. */
   quantizationMs: number;
@@ -26,6 +28,8 @@ export interface ResolvedRead {
 export class ConsistencyResolver {
   private optimized: Revision | undefined;
   private optimizedAt = 0;
+  private oldestSeen: Revision = 0;
+  private oldestAt = 0;
 
   constructor(
     private readonly replica: Replica,
@@ -94,7 +98,12 @@ export class ConsistencyResolver {
   }
 
   private async checkNotCollected(revision: Revision): Promise<void> {
+    // The horizon only moves forward, so a cached value can only be too permissive by one GC pass;
+    // asking the store again before refusing keeps a refusal exact without a query per request.
+    if (revision >= this.oldestSeen && Date.now() - this.oldestAt < OLDEST_TTL_MS) return;
     const oldest = await this.replica.datastore.oldestReadableRevision();
+    this.oldestSeen = oldest;
+    this.oldestAt = Date.now();
     if (revision < oldest) {
       throw new RevisionUnavailableError(
         `the zookie's revision ${revision} is older than the garbage-collection window (oldest readable: ${oldest}); retry with a newer zookie or without one`,
