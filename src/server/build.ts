@@ -17,7 +17,9 @@ import { MemoryDatastore } from '../store/memory/memory-datastore.js';
 import { RelationshipIndex } from '../store/relationship-index.js';
 import { SqliteDatastore } from '../store/sqlite/sqlite-datastore.js';
 import { PostgresDatastore } from '../store/postgres/postgres-datastore.js';
+import { TimedDatastore, type DatastoreTimer } from '../store/proxy/timed-datastore.js';
 import type { ServerConfig } from './config.js';
+import { GcScheduler, type GcDeps } from './gc.js';
 
 export interface Runtime {
   datastore: Datastore;
@@ -25,23 +27,36 @@ export interface Runtime {
   cache: CachingDispatcher;
   replica: Replica;
   service: WardenService;
+  /** Garbage collection of history older than the window, in the store and in this process's index. */
+  gc: GcScheduler;
   close(): Promise<void>;
 }
 
-export async function buildRuntime(config: ServerConfig): Promise<Runtime> {
+/** Optional instrumentation; without it the runtime is exactly the bare one (benchmarks use it so). */
+export interface RuntimeHooks {
+  /** Times every call to the store (the TimedDatastore decorator). */
+  datastoreTimer?: DatastoreTimer;
+}
+
+export async function buildRuntime(config: ServerConfig, hooks: RuntimeHooks = {}): Promise<Runtime> {
+  const timed = (ds: Datastore): Datastore => (hooks.datastoreTimer ? new TimedDatastore(ds, hooks.datastoreTimer) : ds);
   let datastore: Datastore;
   let replica: Replica;
+  let gcSource: Pick<GcDeps, 'revisionAt' | 'index'> = {};
   switch (config.datastore) {
     case 'memory': {
       const ds = new MemoryDatastore();
-      datastore = ds;
-      replica = new Replica(ds, ds.index, { sharedIndex: true });
+      datastore = timed(ds);
+      replica = new Replica(datastore, ds.index, { sharedIndex: true });
       break;
     }
     case 'sqlite': {
       if (config.datastorePath !== ':memory:') mkdirSync(dirname(config.datastorePath), { recursive: true });
-      datastore = new SqliteDatastore(config.datastorePath);
-      replica = new Replica(datastore, new RelationshipIndex(), { onError: (e) => console.error(`warden: catching up failed: ${(e as Error).message}`) });
+      const ds = new SqliteDatastore(config.datastorePath);
+      const index = new RelationshipIndex();
+      datastore = timed(ds);
+      replica = new Replica(datastore, index, { onError: (e) => console.error(`warden: catching up failed: ${(e as Error).message}`) });
+      gcSource = { revisionAt: (t) => ds.revisionAt(t), index };
       break;
     }
     case 'postgres': {
@@ -50,12 +65,19 @@ export async function buildRuntime(config: ServerConfig): Promise<Runtime> {
         migrate: config.migrate,
         warn: (m) => console.error(`warden: ${m}`),
       });
-      datastore = ds;
-      replica = new Replica(ds, new RelationshipIndex(), { onError: (e) => console.error(`warden: catching up failed: ${(e as Error).message}`) });
+      const index = new RelationshipIndex();
+      datastore = timed(ds);
+      replica = new Replica(datastore, index, { onError: (e) => console.error(`warden: catching up failed: ${(e as Error).message}`) });
+      gcSource = { revisionAt: (t) => ds.revisionAt(t), index };
       break;
     }
   }
   await replica.start();
+  const gc = new GcScheduler(
+    { datastore, ...gcSource, log: (m) => console.log(`warden: ${m}`), warn: (m) => console.error(`warden: ${m}`) },
+    { windowMs: config.gcWindowMs, intervalMs: config.gcIntervalMs },
+  );
+  gc.start();
   const consistency = new ConsistencyResolver(replica, {
     quantizationMs: config.quantizationMs,
     freshnessWaitMs: config.freshnessWaitMs,
@@ -78,7 +100,9 @@ export async function buildRuntime(config: ServerConfig): Promise<Runtime> {
     cache: ring.cache,
     replica,
     service,
+    gc,
     async close() {
+      await gc.stop();
       replica.stop();
       await datastore.close();
     },

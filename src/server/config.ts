@@ -1,5 +1,7 @@
 /** Server configuration: defaults, and the environment variables every flag can also come from. */
 import { DEFAULT_LIMITS, type Limits } from '../service/types.js';
+import { DEFAULT_GC_INTERVAL_MS, DEFAULT_GC_WINDOW_MS, checkGcOptions } from './gc.js';
+import { isLogLevel, LOG_LEVELS, type LogLevel } from './logger.js';
 
 export type DatastoreKind = 'sqlite' | 'memory' | 'postgres';
 
@@ -32,6 +34,16 @@ export interface ServerConfig {
   importBatchSize: number;
   /** Memory the sub-problem cache may use, in MiB. */
   cacheMiB: number;
+  /** History older than this is garbage-collected (ms). */
+  gcWindowMs: number;
+  /** Time between garbage collections (ms); 0: never. */
+  gcIntervalMs: number;
+  /** Least severe log level written (pino's levels); request lines are `info`. */
+  logLevel: LogLevel;
+  /** Calls served at once (streams count until they end); more fail with RESOURCE_EXHAUSTED / 429. 0: no limit. */
+  maxConcurrentRequests: number;
+  /** Put GET /metrics behind the preshared key; by default it is open, like /healthz. */
+  metricsRequireKey: boolean;
   limits: Limits;
 }
 
@@ -50,6 +62,11 @@ export const DEFAULT_CONFIG: ServerConfig = {
   shutdownGraceMs: 10_000,
   importBatchSize: 5_000,
   cacheMiB: 128,
+  gcWindowMs: DEFAULT_GC_WINDOW_MS,
+  gcIntervalMs: DEFAULT_GC_INTERVAL_MS,
+  logLevel: 'info',
+  maxConcurrentRequests: 1_000,
+  metricsRequireKey: false,
   limits: DEFAULT_LIMITS,
 };
 
@@ -74,5 +91,13 @@ export function checkConfig(c: ServerConfig): void {
     ['grpc-port', c.grpcPort],
   ] as const) {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--${name} must be a port number (0-65535), got ${port}`);
+  }
+  checkGcOptions({ windowMs: c.gcWindowMs, intervalMs: c.gcIntervalMs });
+  if (!isLogLevel(c.logLevel)) throw new Error(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${String(c.logLevel)}"`);
+  if (!Number.isInteger(c.maxConcurrentRequests) || c.maxConcurrentRequests < 0) {
+    throw new Error(`--max-concurrent-requests must be a non-negative integer (0: no limit), got ${c.maxConcurrentRequests}`);
+  }
+  if (!Number.isInteger(c.limits.maxDispatchesPerRequest) || c.limits.maxDispatchesPerRequest < 1) {
+    throw new Error(`--max-dispatches must be a positive integer, got ${c.limits.maxDispatchesPerRequest}`);
   }
 }

@@ -278,6 +278,13 @@ export class SqliteDatastore implements Datastore {
     return removed;
   }
 
+  /** The newest revision committed at or before `time` (for a GC window given as a duration). */
+  async revisionAt(time: Date): Promise<Revision> {
+    this.assertOpen();
+    const r = this.db.prepare<[number], { rev: number | null }>('SELECT max(rev) AS rev FROM revisions WHERE committed_at <= ?').get(time.getTime());
+    return r?.rev ?? this.oldest();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
