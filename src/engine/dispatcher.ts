@@ -11,6 +11,7 @@ import type { SubjectRef } from '../core/refs.js';
 import type { Revision } from '../core/revision.js';
 import type { CompiledSchema } from '../schema/compiled.js';
 import type { GraphSnapshot } from '../store/graph.js';
+import type { WalkBudget } from './walk-budget.js';
 
 export interface DispatchMeta {
   readonly revision: Revision;
@@ -25,6 +26,8 @@ export interface DispatchMeta {
 export interface DispatchEnv {
   readonly schema: CompiledSchema;
   readonly graph: GraphSnapshot;
+  /** The request's dispatch cap and deadline (walk-budget.ts); the local resolver spends it. */
+  readonly budget?: WalkBudget | undefined;
 }
 
 /**

@@ -19,6 +19,7 @@ import { expandLocal } from './local/expand.js';
 import type { ExpandNode } from './local/expand.js';
 import { walkLookupResources } from './local/lookup-resources.js';
 import { chunk, definitionOf, relationOf } from './local/schema-access.js';
+import type { WalkBudget } from './walk-budget.js';
 
 export type { ExpandNode } from './local/expand.js';
 
@@ -27,6 +28,8 @@ export interface EngineContext {
   readonly graph: GraphSnapshot;
   /** Dispatch hops allowed; default 50. */
   readonly maxDepth?: number;
+  /** The request's dispatch cap and deadline, shared by every walk of the request; none: unbounded. */
+  readonly budget?: WalkBudget | undefined;
 }
 
 export interface CheckItem {
@@ -59,16 +62,26 @@ export interface LookupSubjectResult {
   readonly excludedSubjectIds: string[];
 }
 
+export interface CheckOptions {
+  /**
+   * Refuse a subject whose type or relation the schema lacks (default true, as SpiceDB's API does).
+   * `zed validate` checks assertions without this (pkg/development dispatches the check directly):
+   * such a subject is simply never found.
+   */
+  readonly validateSubject?: boolean;
+}
+
 export class Engine {
   constructor(private readonly dispatcher: Dispatcher) {}
 
-  check(ctx: EngineContext, resource: ObjectRef, permission: string, subject: SubjectRef): boolean {
-    return guardStack(ctx, () => this.checkOne(ctx, resource, permission, subject));
+  check(ctx: EngineContext, resource: ObjectRef, permission: string, subject: SubjectRef, options: CheckOptions = {}): boolean {
+    return guardStack(ctx, () => this.checkOne(ctx, resource, permission, subject, options));
   }
 
-  private checkOne(ctx: EngineContext, resource: ObjectRef, permission: string, subject: SubjectRef): boolean {
+  private checkOne(ctx: EngineContext, resource: ObjectRef, permission: string, subject: SubjectRef, options: CheckOptions = {}): boolean {
     relationOf(ctx.schema, resource.type, permission);
-    validateSubject(ctx.schema, subject);
+    if (options.validateSubject === false) rejectWildcard(subject);
+    else validateSubject(ctx.schema, subject);
     const r = this.dispatcher.dispatchCheck(
       { resourceType: resource.type, resourceIds: [resource.id], relation: permission, subject, results: 'any', meta: meta(ctx) },
       env(ctx),
@@ -114,11 +127,14 @@ export class Engine {
         for (const i of indexes) out[i] = { allowed: members.has(items[i]!.resource.id) };
       } catch (e) {
         asAuthzError(e);
+        // The request's dispatch cap or deadline is no item's fault: it fails the whole call.
+        if (e === ctx.budget?.failure) throw e;
         // The batch failed as a whole: ask each item alone, so only the items at fault carry the error.
         for (const i of indexes) {
           try {
             out[i] = { allowed: this.check(ctx, items[i]!.resource, items[i]!.permission, items[i]!.subject) };
           } catch (err) {
+            if (err === ctx.budget?.failure) throw err;
             out[i] = { error: asAuthzError(err) };
           }
         }
@@ -205,14 +221,18 @@ function guardStack<T>(ctx: EngineContext, f: () => T): T {
 }
 
 function env(ctx: EngineContext): DispatchEnv {
-  return { schema: ctx.schema, graph: ctx.graph };
+  return { schema: ctx.schema, graph: ctx.graph, budget: ctx.budget };
 }
 
 function validateSubject(schema: CompiledSchema, subject: SubjectRef): void {
-  // SpiceDB refuses these too ("cannot perform check on wildcard subject").
-  if (subject.id === WILDCARD) throw new InvalidArgumentError('a wildcard cannot be the subject of a check or lookup', 'WILDCARD_NOT_ALLOWED');
+  rejectWildcard(subject);
   if (subject.relation === undefined) definitionOf(schema, subject.type);
   else relationOf(schema, subject.type, subject.relation);
+}
+
+function rejectWildcard(subject: SubjectRef): void {
+  // SpiceDB refuses these too ("cannot perform check on wildcard subject").
+  if (subject.id === WILDCARD) throw new InvalidArgumentError('a wildcard cannot be the subject of a check or lookup', 'WILDCARD_NOT_ALLOWED');
 }
 
 function asAuthzError(e: unknown): AuthzError {

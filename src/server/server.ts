@@ -11,6 +11,9 @@ import { createHttpApp } from '../api/http/app.js';
 import { buildRuntime, type Runtime } from './build.js';
 import { bootstrapIfEmpty } from './bootstrap.js';
 import { checkConfig, type ServerConfig } from './config.js';
+import { decorateService, edgeObserver } from './decorators/decorate.js';
+import { createLogger, type Logger } from './logger.js';
+import { WardenMetrics } from './metrics.js';
 import { WARDEN_VERSION } from './version.js';
 
 export interface RunningServer {
@@ -19,12 +22,28 @@ export interface RunningServer {
   readonly runtime: Runtime;
   /** Set when the first start loaded the example workspace. */
   readonly bootstrapped: number | undefined;
+  readonly logger: Logger;
+  readonly metrics: WardenMetrics;
   close(): Promise<void>;
 }
 
-export async function startServer(config: ServerConfig): Promise<RunningServer> {
+export interface StartOptions {
+  /**
+   * Where logs go. None by default: a library call (tests, embedding) does not write to stdout unless
+   * asked; `warden serve` passes its stdout logger at `config.logLevel`.
+   */
+  logger?: Logger;
+}
+
+export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
   checkConfig(config);
-  const runtime = await buildRuntime(config);
+  const logger = options.logger ?? createLogger('silent');
+  const metrics = new WardenMetrics();
+  const runtime = await buildRuntime(config, { datastoreTimer: metrics.datastoreTimer });
+  metrics.watch(runtime);
+  // Bootstrap below uses the bare service: loading the example is not a request.
+  const service = decorateService(runtime.service, { logger, metrics, maxConcurrentRequests: config.maxConcurrentRequests });
+  const observer = edgeObserver({ logger, metrics });
   let bootstrapped: number | undefined;
   try {
     if (config.bootstrap) {
@@ -37,7 +56,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   }
 
   const grpcServer = createGrpcServer({
-    service: runtime.service,
+    service,
+    observer,
     presharedKey: config.presharedKey,
     maxMessageBytes: config.limits.maxRequestBytes,
   });
@@ -51,7 +71,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   });
 
   const app = createHttpApp({
-    service: runtime.service,
+    service,
+    observer,
+    metrics: { scrape: () => metrics.scrape(), requireKey: config.metricsRequireKey },
     presharedKey: config.presharedKey,
     maxBodyBytes: config.limits.maxRequestBytes,
     version: WARDEN_VERSION,
@@ -76,6 +98,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     grpcPort,
     runtime,
     bootstrapped,
+    logger,
+    metrics,
     close() {
       closing ??= (async () => {
         const grace = new Promise<void>((r) => setTimeout(r, config.shutdownGraceMs).unref());

@@ -1,15 +1,15 @@
-import { engineFor, type ServiceDeps } from './deps.js';
+import { engineFor, walkBudget, type ServiceDeps } from './deps.js';
 import { objectField, relationField, subjectField } from './input.js';
-import type { CheckRequest, CheckResponse } from './types.js';
+import type { CallOptions, CheckRequest, CheckResponse } from './types.js';
 
-export async function check(deps: ServiceDeps, req: CheckRequest): Promise<CheckResponse> {
+export async function check(deps: ServiceDeps, req: CheckRequest, call?: CallOptions): Promise<CheckResponse> {
   const resource = objectField(req.resource, 'resource');
   const permission = relationField(req.permission, 'permission');
   const subject = subjectField(req.subject, 'subject');
-  const read = await deps.consistency.resolveWithSchema(req.consistency);
+  const read = await deps.consistency.resolveWithSchema(req.consistency, call?.signal);
   const graph = deps.replica.index.snapshot(read.revision);
   const allowed = engineFor(deps, read).check(
-    { schema: read.schema.schema, graph, maxDepth: deps.limits.maxDepth },
+    { schema: read.schema.schema, graph, maxDepth: deps.limits.maxDepth, budget: walkBudget(deps, call) },
     resource,
     permission,
     subject,

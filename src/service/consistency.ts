@@ -40,23 +40,24 @@ export class ConsistencyResolver {
     return this.replica.datastore.storeId;
   }
 
-  async resolve(consistency: Consistency | undefined): Promise<ResolvedRead> {
+  /** `signal` ends a wait for a revision not applied yet (DeadlineExceededError). */
+  async resolve(consistency: Consistency | undefined, signal?: AbortSignal): Promise<ResolvedRead> {
     const c = consistency ?? { minimizeLatency: true as const };
     let revision: Revision;
     let fullyConsistent = false;
     if ('atLeastAsFresh' in c) {
       const z = decodeZookie(c.atLeastAsFresh, this.storeId);
       await this.checkNotCollected(z.revision);
-      await this.replica.waitForRevision(z.revision, this.options.freshnessWaitMs);
+      await this.replica.waitForRevision(z.revision, this.options.freshnessWaitMs, signal);
       revision = Math.max(z.revision, this.optimizedRevision());
     } else if ('atExactSnapshot' in c) {
       const z = decodeZookie(c.atExactSnapshot, this.storeId);
       await this.checkNotCollected(z.revision);
-      await this.replica.waitForRevision(z.revision, this.options.freshnessWaitMs);
+      await this.replica.waitForRevision(z.revision, this.options.freshnessWaitMs, signal);
       revision = z.revision;
     } else if ('fullyConsistent' in c && c.fullyConsistent === true) {
       revision = await this.replica.datastore.headRevision();
-      await this.replica.waitForRevision(revision, this.options.freshnessWaitMs);
+      await this.replica.waitForRevision(revision, this.options.freshnessWaitMs, signal);
       fullyConsistent = true;
     } else if ('minimizeLatency' in c && c.minimizeLatency === true) {
       revision = this.optimizedRevision();
@@ -69,16 +70,16 @@ export class ConsistencyResolver {
   }
 
   /** Like resolve, but a missing schema is an error (every graph read needs one). */
-  async resolveWithSchema(consistency: Consistency | undefined): Promise<ResolvedRead & { schema: SchemaVersion }> {
-    const r = await this.resolve(consistency);
+  async resolveWithSchema(consistency: Consistency | undefined, signal?: AbortSignal): Promise<ResolvedRead & { schema: SchemaVersion }> {
+    const r = await this.resolve(consistency, signal);
     if (!r.schema) throw new SchemaNotFoundError();
     return r as ResolvedRead & { schema: SchemaVersion };
   }
 
   /** Pins a later page to the revision of the first one (from a cursor). */
-  async pinned(revision: Revision): Promise<ResolvedRead> {
+  async pinned(revision: Revision, signal?: AbortSignal): Promise<ResolvedRead> {
     await this.checkNotCollected(revision);
-    await this.replica.waitForRevision(revision, this.options.freshnessWaitMs);
+    await this.replica.waitForRevision(revision, this.options.freshnessWaitMs, signal);
     return { revision, schema: this.replica.schemaAt(revision), fullyConsistent: false };
   }
 

@@ -2,19 +2,20 @@ import { InvalidArgumentError } from '../core/errors.js';
 import { formatObjectRef, formatSubjectRef } from '../core/refs.js';
 import type { ExpandNode } from '../engine/engine.js';
 import type { ServiceDeps } from './deps.js';
+import { walkBudget } from './deps.js';
 import { objectField, relationField } from './input.js';
-import type { ExpandRequest, ExpandResponse, ExpandTree } from './types.js';
+import type { CallOptions, ExpandRequest, ExpandResponse, ExpandTree } from './types.js';
 
-export async function expand(deps: ServiceDeps, req: ExpandRequest): Promise<ExpandResponse> {
+export async function expand(deps: ServiceDeps, req: ExpandRequest, call?: CallOptions): Promise<ExpandResponse> {
   const resource = objectField(req.resource, 'resource');
   const permission = relationField(req.permission, 'permission');
   const max = deps.limits.maxDepth;
   if (req.maxDepth !== undefined && req.maxDepth !== null && req.maxDepth !== 0 && (!Number.isInteger(req.maxDepth) || req.maxDepth < 0 || req.maxDepth > max)) {
     throw new InvalidArgumentError(`\`maxDepth\` must be an integer from 1 to ${max}`);
   }
-  const read = await deps.consistency.resolveWithSchema(req.consistency);
+  const read = await deps.consistency.resolveWithSchema(req.consistency, call?.signal);
   const node = deps.engine.expand(
-    { schema: read.schema.schema, graph: deps.replica.index.snapshot(read.revision), maxDepth: max },
+    { schema: read.schema.schema, graph: deps.replica.index.snapshot(read.revision), maxDepth: max, budget: walkBudget(deps, call) },
     resource,
     permission,
     req.maxDepth || max,

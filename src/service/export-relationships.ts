@@ -13,12 +13,16 @@ export async function* exportRelationships(
   const limit = req.limit ?? deps.limits.maxPageSize;
   for (;;) {
     if (signal?.aborted) throw new DeadlineExceededError();
-    const page = await readRelationships(deps, {
-      filter: req.filter ?? {},
-      limit,
-      ...(cursor ? { cursor } : {}),
-      ...(req.consistency && !cursor ? { consistency: req.consistency } : {}),
-    });
+    const page = await readRelationships(
+      deps,
+      {
+        filter: req.filter ?? {},
+        limit,
+        ...(cursor ? { cursor } : {}),
+        ...(req.consistency && !cursor ? { consistency: req.consistency } : {}),
+      },
+      { signal },
+    );
     yield page;
     if (!page.cursor) return;
     cursor = page.cursor;

@@ -1,4 +1,4 @@
-import { AuthzError, InvalidArgumentError, SchemaNotFoundError } from '../core/errors.js';
+import { AuthzError, DeadlineExceededError, InvalidArgumentError, SchemaNotFoundError } from '../core/errors.js';
 import { formatRelationship, parseRelationship } from '../core/refs.js';
 import { validateRelationship } from '../schema/relationship-validation.js';
 import type { RelationshipUpdate } from '../store/datastore.js';
@@ -24,7 +24,8 @@ export async function importRelationships(deps: ServiceDeps, lines: AsyncIterabl
   };
   for await (const raw of lines) {
     lineNo++;
-    if (signal?.aborted) break;
+    // Batches already committed stay (re-running resumes); the one being gathered is dropped.
+    if (signal?.aborted) throw new DeadlineExceededError();
     const line = raw.trim();
     if (line === '' || line.startsWith('//') || line.startsWith('#')) continue;
     try {
@@ -42,7 +43,7 @@ export async function importRelationships(deps: ServiceDeps, lines: AsyncIterabl
     if (batch.size >= deps.importBatchSize) await flush();
   }
   await flush();
-  await deps.replica.waitForRevision(revision, deps.freshnessWaitMs);
+  await deps.replica.waitForRevision(revision, deps.freshnessWaitMs, signal);
   return { count, zookie: deps.consistency.zookie(revision) };
 }
 

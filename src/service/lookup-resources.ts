@@ -1,18 +1,18 @@
-import { engineFor, type ServiceDeps } from './deps.js';
+import { engineFor, walkBudget, type ServiceDeps } from './deps.js';
 import { decodeCursor, encodeCursor, isString, pageSize, relationField, subjectField, typeField } from './input.js';
-import type { LookupResourcesRequest, LookupResourcesResponse } from './types.js';
+import type { CallOptions, LookupResourcesRequest, LookupResourcesResponse } from './types.js';
 import { SchemaNotFoundError } from '../core/errors.js';
 
-export async function lookupResources(deps: ServiceDeps, req: LookupResourcesRequest): Promise<LookupResourcesResponse> {
+export async function lookupResources(deps: ServiceDeps, req: LookupResourcesRequest, call?: CallOptions): Promise<LookupResourcesResponse> {
   const resourceType = typeField(req.resourceType, 'resourceType');
   const permission = relationField(req.permission, 'permission');
   const subject = subjectField(req.subject, 'subject');
   const limit = pageSize(req.limit, deps.limits);
   const cursor = decodeCursor(req.cursor, isString);
-  const read = cursor ? await deps.consistency.pinned(cursor.revision) : await deps.consistency.resolve(req.consistency);
+  const read = cursor ? await deps.consistency.pinned(cursor.revision, call?.signal) : await deps.consistency.resolve(req.consistency, call?.signal);
   if (!read.schema) throw new SchemaNotFoundError();
   const page = engineFor(deps, read).lookupResources(
-    { schema: read.schema.schema, graph: deps.replica.index.snapshot(read.revision), maxDepth: deps.limits.maxDepth },
+    { schema: read.schema.schema, graph: deps.replica.index.snapshot(read.revision), maxDepth: deps.limits.maxDepth, budget: walkBudget(deps, call) },
     resourceType,
     permission,
     subject,

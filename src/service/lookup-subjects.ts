@@ -1,18 +1,18 @@
 import { SchemaNotFoundError } from '../core/errors.js';
-import { engineFor, type ServiceDeps } from './deps.js';
+import { engineFor, walkBudget, type ServiceDeps } from './deps.js';
 import { decodeCursor, encodeCursor, isString, objectField, pageSize, relationField, subjectTypeField } from './input.js';
-import type { LookedUpSubject, LookupSubjectsRequest, LookupSubjectsResponse } from './types.js';
+import type { CallOptions, LookedUpSubject, LookupSubjectsRequest, LookupSubjectsResponse } from './types.js';
 
-export async function lookupSubjects(deps: ServiceDeps, req: LookupSubjectsRequest): Promise<LookupSubjectsResponse> {
+export async function lookupSubjects(deps: ServiceDeps, req: LookupSubjectsRequest, call?: CallOptions): Promise<LookupSubjectsResponse> {
   const resource = objectField(req.resource, 'resource');
   const permission = relationField(req.permission, 'permission');
   const subjectType = subjectTypeField(req.subjectType, 'subjectType');
   const limit = pageSize(req.limit, deps.limits);
   const cursor = decodeCursor(req.cursor, isString);
-  const read = cursor ? await deps.consistency.pinned(cursor.revision) : await deps.consistency.resolve(req.consistency);
+  const read = cursor ? await deps.consistency.pinned(cursor.revision, call?.signal) : await deps.consistency.resolve(req.consistency, call?.signal);
   if (!read.schema) throw new SchemaNotFoundError();
   const all = engineFor(deps, read).lookupSubjects(
-    { schema: read.schema.schema, graph: deps.replica.index.snapshot(read.revision), maxDepth: deps.limits.maxDepth },
+    { schema: read.schema.schema, graph: deps.replica.index.snapshot(read.revision), maxDepth: deps.limits.maxDepth, budget: walkBudget(deps, call) },
     resource,
     permission,
     subjectType.type,

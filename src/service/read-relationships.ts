@@ -1,14 +1,14 @@
 import { formatRelationship, parseRelationship } from '../core/refs.js';
 import type { ServiceDeps } from './deps.js';
 import { decodeCursor, encodeCursor, filterField, isString, pageSize } from './input.js';
-import type { ReadRelationshipsRequest, ReadRelationshipsResponse } from './types.js';
+import type { CallOptions, ReadRelationshipsRequest, ReadRelationshipsResponse } from './types.js';
 
 /** One page of stored relationships (read from the store, not the index: exports and audits want the source of truth). */
-export async function readRelationships(deps: ServiceDeps, req: ReadRelationshipsRequest): Promise<ReadRelationshipsResponse> {
+export async function readRelationships(deps: ServiceDeps, req: ReadRelationshipsRequest, call?: CallOptions): Promise<ReadRelationshipsResponse> {
   const filter = filterField(req.filter);
   const limit = pageSize(req.limit, deps.limits);
   const cursor = decodeCursor(req.cursor, isString);
-  const read = cursor ? await deps.consistency.pinned(cursor.revision) : await deps.consistency.resolve(req.consistency);
+  const read = cursor ? await deps.consistency.pinned(cursor.revision, call?.signal) : await deps.consistency.resolve(req.consistency, call?.signal);
   const after = cursor ? parseRelationship(cursor.after) : undefined;
   // One extra row tells whether another page follows without a second query.
   const rows = await deps.datastore.readRelationships(filter, read.revision, { limit: limit + 1, ...(after ? { after } : {}) });

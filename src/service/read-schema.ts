@@ -1,9 +1,9 @@
 import { SchemaNotFoundError } from '../core/errors.js';
 import type { ServiceDeps } from './deps.js';
-import type { ReadSchemaRequest, ReadSchemaResponse } from './types.js';
+import type { CallOptions, ReadSchemaRequest, ReadSchemaResponse } from './types.js';
 
-export async function readSchema(deps: ServiceDeps, req: ReadSchemaRequest): Promise<ReadSchemaResponse> {
-  const read = await deps.consistency.resolve(req.consistency);
+export async function readSchema(deps: ServiceDeps, req: ReadSchemaRequest, call?: CallOptions): Promise<ReadSchemaResponse> {
+  const read = await deps.consistency.resolve(req.consistency, call?.signal);
   if (!read.schema) throw new SchemaNotFoundError();
   return { schema: read.schema.text, zookie: deps.consistency.zookie(read.revision, read.schema) };
 }

@@ -8,7 +8,7 @@
  */
 import { compileSchemaOrThrow } from '../schema/compiler.js';
 import type { CompiledSchema } from '../schema/compiled.js';
-import { RevisionUnavailableError } from '../core/errors.js';
+import { DeadlineExceededError, RevisionUnavailableError } from '../core/errors.js';
 import type { Revision } from '../core/revision.js';
 import type { Relationship } from '../core/refs.js';
 import type { Datastore, RevisionChanges } from '../store/datastore.js';
@@ -18,6 +18,8 @@ import { readAllRelationships } from '../store/read-all.js';
 /** The part of the in-memory index the replica drives. */
 export interface FollowedIndex {
   readonly head: Revision;
+  /** Relationships live at the head (for the relationship-count metric). */
+  readonly liveCount: number;
   apply(changes: RevisionChanges): void;
   /** Bulk-loads the state at `at` into an empty index. */
   load(relationships: Iterable<Relationship>, at: Revision): number;
@@ -113,6 +115,7 @@ export class Replica {
 
   private async drain(): Promise<void> {
     const limit = this.options.batchRevisions ?? 1000;
+    const before = this.appliedHead;
     for (;;) {
       const batch = await this.datastore.changesSince(this.appliedHead, limit);
       for (const rc of batch) {
@@ -123,7 +126,10 @@ export class Replica {
       }
       if (batch.length < limit) break;
     }
-    for (const w of [...this.waiters]) w();
+    // Only progress wakes the waiters: a waiter woken by a catch-up that found nothing would start the
+    // next catch-up at once, and with a store that answers without I/O (memory, SQLite) that loop never
+    // yields to the event loop until the wait times out, stalling every other request meanwhile.
+    if (this.appliedHead !== before) for (const w of [...this.waiters]) w();
   }
 
   private addSchema(revision: Revision, text: string, hash: string): void {
@@ -157,11 +163,15 @@ export class Replica {
     return found;
   }
 
-  /** Waits (bounded) until this process has applied `revision`. */
-  async waitForRevision(revision: Revision, timeoutMs: number): Promise<void> {
+  /**
+   * Waits (bounded) until this process has applied `revision`. An abort of `signal` (the caller went
+   * away, or its deadline passed) ends the wait at once with DeadlineExceededError.
+   */
+  async waitForRevision(revision: Revision, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     if (this.appliedHead >= revision) return;
     const deadline = Date.now() + timeoutMs;
     while (this.appliedHead < revision) {
+      if (signal?.aborted) throw new DeadlineExceededError();
       const left = deadline - Date.now();
       if (left <= 0) {
         throw new RevisionUnavailableError(
@@ -172,8 +182,10 @@ export class Replica {
         const done = () => {
           clearTimeout(timer);
           this.waiters.delete(done);
+          signal?.removeEventListener('abort', done);
           resolve();
         };
+        signal?.addEventListener('abort', done, { once: true });
         // Poll too: a networked store's wake-up can be lost.
         const timer = setTimeout(done, Math.min(left, 50));
         this.waiters.add(done);

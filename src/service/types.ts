@@ -203,6 +203,8 @@ export interface Limits {
   maxPreconditions: number;
   /** Bytes of one request body (HTTP) or message (gRPC). */
   maxRequestBytes: number;
+  /** Graph dispatches one call may make (engine/walk-budget.ts); past it, RESOURCE_EXHAUSTED. */
+  maxDispatchesPerRequest: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -213,7 +215,26 @@ export const DEFAULT_LIMITS: Limits = {
   maxDepth: 50,
   maxPreconditions: 100,
   maxRequestBytes: 16 * 1024 * 1024,
+  // Far above any sane Check (tens of dispatches); stops a runaway lookup after roughly a second.
+  maxDispatchesPerRequest: 100_000,
 };
+
+/**
+ * What a call carries besides its request, explicitly rather than ambiently, so that the service and
+ * the engine can be driven (and tested) without any request scope. Streaming operations take their
+ * signal as a parameter of its own.
+ */
+export interface CallOptions {
+  /** Aborted when the caller goes away or its deadline passes: waits for a revision stop on it. */
+  readonly signal?: AbortSignal | undefined;
+  /**
+   * Epoch milliseconds. Graph walks are synchronous and cannot see the signal fire, so they compare
+   * the clock with this now and then (engine/walk-budget.ts).
+   */
+  readonly deadline?: number | undefined;
+  /** Where the call's graph dispatches are counted, for metrics and logs. */
+  readonly work?: { dispatches: number } | undefined;
+}
 
 /**
  * Every operation, transport-neutral. Both adapters (api/grpc, api/http) call exactly this; errors are
@@ -221,14 +242,14 @@ export const DEFAULT_LIMITS: Limits = {
  */
 export interface WardenService {
   readonly limits: Limits;
-  check(req: CheckRequest): Promise<CheckResponse>;
-  checkBulk(req: CheckBulkRequest): Promise<CheckBulkResponse>;
-  expand(req: ExpandRequest): Promise<ExpandResponse>;
-  lookupResources(req: LookupResourcesRequest): Promise<LookupResourcesResponse>;
-  lookupSubjects(req: LookupSubjectsRequest): Promise<LookupSubjectsResponse>;
-  writeRelationships(req: WriteRelationshipsRequest): Promise<WriteRelationshipsResponse>;
-  deleteRelationships(req: DeleteRelationshipsRequest): Promise<DeleteRelationshipsResponse>;
-  readRelationships(req: ReadRelationshipsRequest): Promise<ReadRelationshipsResponse>;
+  check(req: CheckRequest, call?: CallOptions): Promise<CheckResponse>;
+  checkBulk(req: CheckBulkRequest, call?: CallOptions): Promise<CheckBulkResponse>;
+  expand(req: ExpandRequest, call?: CallOptions): Promise<ExpandResponse>;
+  lookupResources(req: LookupResourcesRequest, call?: CallOptions): Promise<LookupResourcesResponse>;
+  lookupSubjects(req: LookupSubjectsRequest, call?: CallOptions): Promise<LookupSubjectsResponse>;
+  writeRelationships(req: WriteRelationshipsRequest, call?: CallOptions): Promise<WriteRelationshipsResponse>;
+  deleteRelationships(req: DeleteRelationshipsRequest, call?: CallOptions): Promise<DeleteRelationshipsResponse>;
+  readRelationships(req: ReadRelationshipsRequest, call?: CallOptions): Promise<ReadRelationshipsResponse>;
   /**
    * Touches every relationship from `lines` (one relationship string each; blank lines and `//` comments
    * skipped), committing in batches; the zookie covers all of them. Safe to run twice. A bad line fails the
@@ -239,8 +260,8 @@ export interface WardenService {
   exportRelationships(req: ExportRequest, signal?: AbortSignal): AsyncIterable<ReadRelationshipsResponse>;
   /** Changes after the zookie, in revision order, with heartbeats; ends when `signal` aborts. */
   watch(req: WatchRequest, signal: AbortSignal): AsyncIterable<WatchEvent>;
-  writeSchema(req: WriteSchemaRequest): Promise<WriteSchemaResponse>;
-  readSchema(req: ReadSchemaRequest): Promise<ReadSchemaResponse>;
+  writeSchema(req: WriteSchemaRequest, call?: CallOptions): Promise<WriteSchemaResponse>;
+  readSchema(req: ReadSchemaRequest, call?: CallOptions): Promise<ReadSchemaResponse>;
   /** Liveness: the process answers. */
   health(): { ok: boolean };
   /** Readiness: the store answers and the in-memory index has caught up. */

@@ -1,14 +1,14 @@
 import { InvalidArgumentError, LimitExceededError, SchemaNotFoundError } from '../core/errors.js';
 import { validateRelationship } from '../schema/relationship-validation.js';
 import type { RelationshipUpdate } from '../store/datastore.js';
-import type { ServiceDeps } from './deps.js';
+import { throwIfCancelled, type ServiceDeps } from './deps.js';
 import { preconditionsField, relationshipField } from './input.js';
-import type { WriteRelationshipsRequest, WriteRelationshipsResponse } from './types.js';
+import type { CallOptions, WriteRelationshipsRequest, WriteRelationshipsResponse } from './types.js';
 
 const OPERATIONS = new Set(['touch', 'create', 'delete']);
 
 /** Validates the whole batch against the current schema before anything is written; the store applies it atomically. */
-export async function writeRelationships(deps: ServiceDeps, req: WriteRelationshipsRequest): Promise<WriteRelationshipsResponse> {
+export async function writeRelationships(deps: ServiceDeps, req: WriteRelationshipsRequest, call?: CallOptions): Promise<WriteRelationshipsResponse> {
   if (!Array.isArray(req.updates) || req.updates.length === 0) throw new InvalidArgumentError('`updates` must be a non-empty list');
   if (req.updates.length > deps.limits.maxUpdatesPerWrite) {
     throw new LimitExceededError(`too many updates: ${req.updates.length} (the limit is ${deps.limits.maxUpdatesPerWrite} per write)`);
@@ -23,7 +23,8 @@ export async function writeRelationships(deps: ServiceDeps, req: WriteRelationsh
     if (u.operation !== 'delete') validateRelationship(schema.schema, relationship);
     return { operation: u.operation, relationship };
   });
+  throwIfCancelled(call?.signal);
   const revision = await deps.datastore.write({ updates, preconditions });
-  await deps.replica.waitForRevision(revision, deps.freshnessWaitMs);
+  await deps.replica.waitForRevision(revision, deps.freshnessWaitMs, call?.signal);
   return { zookie: deps.consistency.zookie(revision) };
 }

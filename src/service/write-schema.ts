@@ -2,16 +2,16 @@ import { SchemaChangeRefusedError, SchemaError } from '../core/errors.js';
 import type { RelationshipFilter } from '../core/filter.js';
 import type { CompiledSchema, RelationDef } from '../schema/compiled.js';
 import { compileSchema } from '../schema/compiler.js';
-import type { ServiceDeps } from './deps.js';
+import { throwIfCancelled, type ServiceDeps } from './deps.js';
 import { requireString } from './input.js';
-import type { WriteSchemaRequest, WriteSchemaResponse } from './types.js';
+import type { CallOptions, WriteSchemaRequest, WriteSchemaResponse } from './types.js';
 
 /**
  * Compiles and stores a schema. A change that would leave stored relationships meaningless (a removed
  * type or relation that still has relationships, a subject type no longer allowed) is refused, naming
  * each one and how many relationships use it; nothing changes.
  */
-export async function writeSchema(deps: ServiceDeps, req: WriteSchemaRequest): Promise<WriteSchemaResponse> {
+export async function writeSchema(deps: ServiceDeps, req: WriteSchemaRequest, call?: CallOptions): Promise<WriteSchemaResponse> {
   const text = requireString(req.schema, 'schema');
   const compiled = compileSchema(text);
   if (!compiled.ok) throw new SchemaError(compiled.diagnostics);
@@ -28,8 +28,9 @@ export async function writeSchema(deps: ServiceDeps, req: WriteSchemaRequest): P
       );
     }
   }
+  throwIfCancelled(call?.signal);
   const revision = await deps.datastore.writeSchema(text, compiled.schema.hash);
-  await deps.replica.waitForRevision(revision, deps.freshnessWaitMs);
+  await deps.replica.waitForRevision(revision, deps.freshnessWaitMs, call?.signal);
   return { zookie: deps.consistency.zookie(revision) };
 }
 

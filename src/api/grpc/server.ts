@@ -6,10 +6,12 @@ import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import type { WardenService } from '../../service/types.js';
 import { bearerChecker } from '../auth.js';
+import type { EdgeObserver } from '../request-context.js';
 import { guard, implement, type Authorizer, type HandlerTable } from './calls.js';
 import { permissionsHandlers, relationshipsHandlers, schemaHandlers, watchHandlers } from './handlers.js';
 import { healthImplementation } from './health.js';
 import { loadProtos } from './proto.js';
+import { scopeRequests } from './request-scope.js';
 
 export interface GrpcServerOptions {
   service: WardenService;
@@ -19,6 +21,8 @@ export interface GrpcServerOptions {
   maxMessageBytes: number;
   /** How often a health Watch re-reads readiness (ms). */
   healthPollMs?: number;
+  /** Told about calls that failed before reaching the service (refused key, undecodable request). */
+  observer?: EdgeObserver | undefined;
 }
 
 export function createGrpcServer(opts: GrpcServerOptions): grpc.Server {
@@ -28,9 +32,10 @@ export function createGrpcServer(opts: GrpcServerOptions): grpc.Server {
   });
   const authorize: Authorizer | undefined = bearerChecker(opts.presharedKey);
   // Reflection registers itself through addService; routing that through the guard keeps "every call but
-  // health needs the key" true for it too.
+  // health needs the key" true for it too. Health checks stay outside the request scope: probes are
+  // not requests worth an id, a log line or a metric.
   const guarded: Pick<grpc.Server, 'addService'> = {
-    addService: (def, impl) => server.addService(def, authorize ? guard(def, impl, authorize) : impl),
+    addService: (def, impl) => server.addService(def, scopeRequests(def, authorize ? guard(def, impl, authorize) : impl, opts.observer)),
   };
   const tables: [grpc.ServiceDefinition, HandlerTable][] = [
     [protos.permissions, permissionsHandlers(opts.service)],

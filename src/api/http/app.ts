@@ -8,11 +8,14 @@ import { bodyLimit } from 'hono/body-limit';
 import { AuthzError } from '../../core/errors.js';
 import type { WardenService } from '../../service/types.js';
 import { bearerChecker } from '../auth.js';
+import type { EdgeObserver } from '../request-context.js';
 import { renderDocsPage } from './docs-page.js';
 import { errorResponse, HttpTransportError, validationHook } from './http-errors.js';
 import { registerHealthRoutes } from './health-routes.js';
+import { registerMetricsRoute, type MetricsEndpoint } from './metrics-route.js';
 import { registerPermissionRoutes } from './permission-routes.js';
 import { registerRelationshipRoutes } from './relationship-routes.js';
+import { requestScope } from './request-scope.js';
 import { registerSchemaRoutes } from './schema-routes.js';
 import { IMPORT_PATH, registerStreamRoutes } from './stream-routes.js';
 
@@ -24,6 +27,10 @@ export interface HttpAppOptions {
   maxBodyBytes: number;
   /** Shown in the OpenAPI document. */
   version?: string;
+  /** Told about /v1 requests that failed before reaching the service (refused key, bad body). */
+  observer?: EdgeObserver;
+  /** Serves `GET /metrics` when set. */
+  metrics?: MetricsEndpoint;
 }
 
 export function createHttpApp(opts: HttpAppOptions): OpenAPIHono {
@@ -35,6 +42,7 @@ export function createHttpApp(opts: HttpAppOptions): OpenAPIHono {
     errorResponse(c, new HttpTransportError(404, 'NOT_FOUND', 'ROUTE_NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`)),
   );
 
+  app.use('*', requestScope(app, opts.observer));
   app.use('/v1/*', refuseCrossSite);
   const checkBearer = bearerChecker(opts.presharedKey);
   if (checkBearer) {
@@ -58,6 +66,7 @@ export function createHttpApp(opts: HttpAppOptions): OpenAPIHono {
   registerPermissionRoutes(app, service);
   registerStreamRoutes(app, service, opts.maxBodyBytes);
   registerHealthRoutes(app, service);
+  if (opts.metrics) registerMetricsRoute(app, opts.metrics, checkBearer);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

@@ -2,6 +2,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { DEFAULT_CONFIG, type DatastoreKind, type ServerConfig } from '../../server/config.js';
 import { formatDuration, parseDuration } from '../../server/gc.js';
+import { createLogger, LOG_LEVELS, type LogLevel } from '../../server/logger.js';
 import { startServer } from '../../server/server.js';
 
 /** Commander reports an InvalidArgumentError as a one-line usage error instead of a stack trace. */
@@ -56,6 +57,20 @@ export function registerServeCommand(program: Command): void {
         .env('WARDEN_GC_INTERVAL'),
     )
     .addOption(new Option('--max-depth <n>', 'deepest graph walk before an error').default(d.limits.maxDepth).argParser(int('max-depth')).env('WARDEN_MAX_DEPTH'))
+    .addOption(
+      new Option('--max-dispatches <n>', 'graph dispatches one request may make before RESOURCE_EXHAUSTED')
+        .default(d.limits.maxDispatchesPerRequest)
+        .argParser(int('max-dispatches'))
+        .env('WARDEN_MAX_DISPATCHES'),
+    )
+    .addOption(
+      new Option('--max-concurrent-requests <n>', 'requests served at once (streams until they end); more get RESOURCE_EXHAUSTED / 429 (0: no limit)')
+        .default(d.maxConcurrentRequests)
+        .argParser(int('max-concurrent-requests'))
+        .env('WARDEN_MAX_CONCURRENT_REQUESTS'),
+    )
+    .addOption(new Option('--log-level <level>', 'least severe log level written (JSON lines on stdout)').choices(LOG_LEVELS).default(d.logLevel).env('WARDEN_LOG_LEVEL'))
+    .addOption(new Option('--metrics-require-key', 'require the preshared key on GET /metrics (open by default, like /healthz)').default(false).env('WARDEN_METRICS_REQUIRE_KEY'))
     .action(async (opts: Record<string, unknown>) => {
       const config: ServerConfig = {
         ...d,
@@ -74,29 +89,39 @@ export function registerServeCommand(program: Command): void {
         cacheMiB: opts.cacheMib as number,
         gcWindowMs: opts.gcWindow as number,
         gcIntervalMs: opts.gcInterval as number,
-        limits: { ...d.limits, maxDepth: opts.maxDepth as number },
+        logLevel: opts.logLevel as LogLevel,
+        maxConcurrentRequests: opts.maxConcurrentRequests as number,
+        metricsRequireKey: Boolean(opts.metricsRequireKey),
+        limits: { ...d.limits, maxDepth: opts.maxDepth as number, maxDispatchesPerRequest: opts.maxDispatches as number },
       };
+      const logger = createLogger(config.logLevel);
       let server;
       try {
-        server = await startServer(config);
+        server = await startServer(config, { logger });
       } catch (e) {
-        console.error(`warden: ${(e as Error).message}`);
+        logger.error(`cannot start: ${(e as Error).message}`);
         process.exit(2);
       }
       const where = config.datastore === 'sqlite' ? `sqlite at ${config.datastorePath}` : config.datastore === 'postgres' ? 'postgres' : 'memory (nothing is kept)';
       if (server.bootstrapped !== undefined) {
-        console.log(`warden: empty store: loaded examples/workspace (${server.bootstrapped} relationships)`);
+        logger.info({ relationships: server.bootstrapped }, `empty store: loaded examples/workspace (${server.bootstrapped} relationships)`);
       }
-      console.log(`warden: serving ${where}; HTTP on http://${config.host}:${server.httpPort}, gRPC on ${config.host}:${server.grpcPort}`);
+      const http = `http://${config.host}:${server.httpPort}`;
+      const grpc = `${config.host}:${server.grpcPort}`;
+      // Scripts and tests read the ports from this wording: keep "HTTP on <url>, gRPC on <address> ".
+      logger.info({ http, grpc, datastore: config.datastore }, `serving ${where}; HTTP on ${http}, gRPC on ${grpc} (metrics at ${http}/metrics)`);
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;
         stopping = true;
-        console.log(`warden: ${signal}: finishing in-flight requests, then closing`);
+        logger.info({ signal }, `${signal}: finishing in-flight requests, then closing`);
         server.close().then(
-          () => process.exit(0),
+          () => {
+            logger.info('closed');
+            process.exit(0);
+          },
           (e: unknown) => {
-            console.error(`warden: shutdown failed: ${(e as Error).message}`);
+            logger.error(`shutdown failed: ${(e as Error).message}`);
             process.exit(1);
           },
         );

@@ -19,8 +19,14 @@
  *   the computed relation.
  * - No cycle detection: SpiceDB deliberately does not track visited objects ("nested recursive sets
  *   have unclear semantics", docs: modeling/recursion-and-max-depth) and a cycle that the walk must
- *   follow ends in a max-depth error (authzed/spicedb#1927). A union stops at its first member, so a
- *   cycle on a branch that is never reached does not matter.
+ *   follow ends in a max-depth error (authzed/spicedb#1927).
+ * - Which answer wins when a branch runs out of depth follows SpiceDB's concurrent evaluation
+ *   (internal/graph/check.go), where a depth error only arrives after every hop it took, so it loses
+ *   to any answer a branch can give without it, whatever the order the branches are written in:
+ *   under `any` (ALLOW_SINGLE_RESULT) a union's first member wins over a branch's depth error; an
+ *   intersection with an empty branch is empty whatever its other branches do. Under `all`
+ *   (REQUIRE_ALL_RESULTS, which SpiceDB gives the branches of `&` and `-` on the same object) every
+ *   branch of a union runs and its error is the answer, as is any error under `-`.
  */
 import { MaxDepthExceededError } from '../../core/errors.js';
 import { WILDCARD } from '../../core/refs.js';
@@ -28,11 +34,40 @@ import type { SubjectRef } from '../../core/refs.js';
 import type { RewriteExpr } from '../../schema/compiled.js';
 import { childMeta, DISPATCH_CHUNK_SIZE } from '../dispatcher.js';
 import type { CheckRequest, CheckResult, Dispatcher, DispatchEnv, ResultsSetting } from '../dispatcher.js';
+import { checkKey } from '../keys.js';
 import { chunk, hasRelation, pushTo, relationOf } from './schema-access.js';
 
 const EMPTY: ReadonlySet<string> = new Set();
 
+/**
+ * Depth failures seen during one walk (one top-level call: one `env` object). A sub-problem that ran
+ * out of depth with `d` hops left fails again with `d` or fewer (less depth only cuts more paths and
+ * finds fewer members), so it is not walked again: without this, letting every branch of a union
+ * have its turn (DeferredDepthError) re-walks a cyclic graph once per path through it.
+ */
+const depthFailures = new WeakMap<DispatchEnv, Map<string, { readonly depth: number; readonly error: MaxDepthExceededError }>>();
+
 export function localCheck(req: CheckRequest, env: DispatchEnv, redispatch: Dispatcher): CheckResult {
+  const failures = depthFailures.get(env);
+  if (failures !== undefined) {
+    const failed = failures.get(checkKey(req));
+    if (failed !== undefined && req.meta.depthRemaining <= failed.depth) throw failed.error;
+  }
+  try {
+    return checkOnce(req, env, redispatch);
+  } catch (e) {
+    if (e instanceof MaxDepthExceededError) {
+      let map = failures;
+      if (map === undefined) depthFailures.set(env, (map = new Map()));
+      const key = checkKey(req);
+      const before = map.get(key);
+      if (before === undefined || before.depth < req.meta.depthRemaining) map.set(key, { depth: req.meta.depthRemaining, error: e });
+    }
+    throw e;
+  }
+}
+
+function checkOnce(req: CheckRequest, env: DispatchEnv, redispatch: Dispatcher): CheckResult {
   if (req.meta.depthRemaining <= 0) {
     throw new MaxDepthExceededError(req.meta.maxDepth, `${req.resourceType}#${req.relation}`);
   }
@@ -95,11 +130,13 @@ class CheckStep {
         }
       }
     }
+    const deferred = new DeferredDepthError();
     for (const [key, bySubject] of nested) {
       const hash = key.indexOf('#');
-      this.dispatchMapped(key.slice(0, hash), key.slice(hash + 1), bySubject, found, results);
+      deferred.run(results, () => this.dispatchMapped(key.slice(0, hash), key.slice(hash + 1), bySubject, found, results));
       if (results === 'any' && found.size > 0) return found;
     }
+    deferred.throwIfAny();
     return found;
   }
 
@@ -112,30 +149,44 @@ class CheckStep {
       case 'arrow':
         return expr.mode === 'any' ? this.arrowAny(expr.tupleset, expr.computed, ids, results) : this.arrowAll(expr.tupleset, expr.computed, ids);
       case 'union': {
+        // Every branch sees every id: under `all` SpiceDB runs each one to the end (and surfaces its
+        // errors); under `any` the first member returns at once anyway.
         const found = new Set<string>();
-        let remaining = ids;
+        const deferred = new DeferredDepthError();
         for (const child of expr.children) {
-          for (const id of this.rewrite(child, remaining, results)) found.add(id);
+          deferred.run(results, () => {
+            for (const id of this.rewrite(child, ids, results)) found.add(id);
+          });
           if (found.size > 0 && results === 'any') return found;
-          remaining = remaining.filter((id) => !found.has(id));
-          if (remaining.length === 0) break;
         }
+        deferred.throwIfAny();
         return found;
       }
       case 'intersection': {
+        // SpiceDB's `all` reducer: an empty branch answers "no" at once; a branch's depth error only
+        // if no branch is empty.
         let candidates = ids;
+        let depthError: MaxDepthExceededError | undefined;
         for (const child of expr.children) {
-          const r = this.rewrite(child, candidates, candidates.length === 1 ? 'any' : 'all');
+          let r: ReadonlySet<string>;
+          try {
+            r = this.rewrite(child, candidates, 'all');
+          } catch (e) {
+            if (!(e instanceof MaxDepthExceededError)) throw e;
+            depthError ??= e;
+            continue;
+          }
           candidates = candidates.filter((id) => r.has(id));
           if (candidates.length === 0) return EMPTY;
         }
+        if (depthError !== undefined) throw depthError;
         return new Set(candidates);
       }
       case 'exclusion': {
-        const base = this.rewrite(expr.base, ids, ids.length === 1 ? 'any' : 'all');
+        const base = this.rewrite(expr.base, ids, 'all');
         if (base.size === 0) return EMPTY;
         const candidates = ids.filter((id) => base.has(id));
-        const sub = this.rewrite(expr.subtract, candidates, candidates.length === 1 ? 'any' : 'all');
+        const sub = this.rewrite(expr.subtract, candidates, 'all');
         return new Set(candidates.filter((id) => !sub.has(id)));
       }
     }
@@ -153,11 +204,13 @@ class CheckStep {
       }
     }
     const found = new Set<string>();
+    const deferred = new DeferredDepthError();
     for (const [type, bySubject] of byType) {
       if (!hasRelation(this.env.schema, type, computed)) continue;
-      this.dispatchMapped(type, computed, bySubject, found, results);
+      deferred.run(results, () => this.dispatchMapped(type, computed, bySubject, found, results));
       if (results === 'any' && found.size > 0) return found;
     }
+    deferred.throwIfAny();
     return found;
   }
 
@@ -191,7 +244,9 @@ class CheckStep {
 
   /** Dispatches `type:subjectId#relation` for each key of `bySubject` and marks the mapped resources found. */
   private dispatchMapped(type: string, relation: string, bySubject: ReadonlyMap<string, readonly string[]>, found: Set<string>, results: ResultsSetting): void {
-    const subjectIds = [...bySubject.keys()].filter((sid) => bySubject.get(sid)!.some((rid) => !found.has(rid)));
+    // Every subject is dispatched, even one whose resources another group already found: SpiceDB
+    // runs the groups at once, and under `all` an error from any of them is the answer.
+    const subjectIds = [...bySubject.keys()];
     if (subjectIds.length === 0) return;
     const members = this.dispatch(type, relation, subjectIds, results);
     for (const sid of members) for (const rid of bySubject.get(sid)!) found.add(rid);
@@ -208,22 +263,49 @@ class CheckStep {
       if (results === 'any') return found;
       pending = ids.filter((id) => id !== s.id);
     }
+    const deferred = new DeferredDepthError();
     for (const part of chunk(pending, DISPATCH_CHUNK_SIZE)) {
-      const r = this.redispatch.dispatchCheck(
-        {
-          resourceType: type,
-          resourceIds: part,
-          relation,
-          subject: s,
-          results: part.length === 1 ? 'any' : results,
-          meta: childMeta(this.req.meta),
-        },
-        this.env,
-      );
-      if (r.depthRequired > this.childDepth) this.childDepth = r.depthRequired;
-      for (const id of r.members) found.add(id);
+      deferred.run(results, () => {
+        const r = this.redispatch.dispatchCheck(
+          {
+            resourceType: type,
+            resourceIds: part,
+            relation,
+            subject: s,
+            results: part.length === 1 ? 'any' : results,
+            meta: childMeta(this.req.meta),
+          },
+          this.env,
+        );
+        if (r.depthRequired > this.childDepth) this.childDepth = r.depthRequired;
+        for (const id of r.members) found.add(id);
+      });
       if (results === 'any' && found.size > 0) return found;
     }
+    deferred.throwIfAny();
     return found;
+  }
+}
+
+/**
+ * The branches of a union as SpiceDB runs them, all at once: under `any` a branch that ran out of
+ * depth is set aside while the others may still find a member, and is the answer only if none does;
+ * under `all` its error is the answer at once.
+ */
+class DeferredDepthError {
+  private error: MaxDepthExceededError | undefined;
+
+  run(results: ResultsSetting, branch: () => void): void {
+    if (results === 'all') return branch();
+    try {
+      branch();
+    } catch (e) {
+      if (!(e instanceof MaxDepthExceededError)) throw e;
+      this.error ??= e;
+    }
+  }
+
+  throwIfAny(): void {
+    if (this.error !== undefined) throw this.error;
   }
 }

@@ -31,7 +31,7 @@ export type ExpandNode =
       readonly tupleset: string;
       readonly computed: string;
       readonly mode: 'any' | 'all';
-      /** One subtree per tupleset object that has the computed relation. */
+      /** One subtree per tupleset object; an empty leaf for an object whose type lacks the computed relation. */
       readonly children: readonly ExpandNode[];
     })
   | (NodeBase & { readonly kind: 'nil' })
@@ -40,6 +40,7 @@ export type ExpandNode =
 
 export function expandLocal(env: DispatchEnv, resource: ObjectRef, relation: string, depth: number): ExpandNode {
   if (depth <= 0) return { kind: 'truncated', resource, relation };
+  env.budget?.dispatch();
   const rel = relationOf(env.schema, resource.type, relation);
   if (rel.kind === 'permission') return expandRewrite(env, resource, relation, rel.rewrite, depth);
   const subjects = [...env.graph.subjects(resource.type, resource.id, relation)].sort(compareSubjects);
@@ -60,8 +61,11 @@ function expandRewrite(env: DispatchEnv, resource: ObjectRef, relation: string, 
       const children: ExpandNode[] = [];
       const targets = [...env.graph.subjects(resource.type, resource.id, expr.tupleset)].sort(compareSubjects);
       for (const t of targets) {
-        if (t.id === WILDCARD || !hasRelation(env.schema, t.type, expr.computed)) continue;
-        children.push(expandLocal(env, { type: t.type, id: t.id }, expr.computed, depth - 1));
+        if (t.id === WILDCARD) continue;
+        // As SpiceDB's expandComputedUserset: an object whose type lacks the relation still gets a
+        // (empty) subtree, which is what makes it fail every subject under `.all()`.
+        if (!hasRelation(env.schema, t.type, expr.computed)) children.push({ kind: 'leaf', resource, relation, subjects: [], children: [] });
+        else children.push(expandLocal(env, { type: t.type, id: t.id }, expr.computed, depth - 1));
       }
       return { kind: 'arrow', resource, relation, tupleset: expr.tupleset, computed: expr.computed, mode: expr.mode, children };
     }

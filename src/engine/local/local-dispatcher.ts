@@ -31,11 +31,14 @@ export class LocalDispatcher implements Dispatcher {
     this.redispatch = head;
   }
 
+  // Only here, where work is done: a cache hit above costs nothing worth capping.
   dispatchCheck(req: CheckRequest, env: DispatchEnv): CheckResult {
+    env.budget?.dispatch();
     return localCheck(req, env, this.redispatch);
   }
 
   dispatchLookupSubjects(req: LookupSubjectsRequest, env: DispatchEnv): LookupSubjectsResult {
+    env.budget?.dispatch();
     return localLookupSubjects(req, env, this.redispatch);
   }
 }

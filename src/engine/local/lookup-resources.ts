@@ -92,6 +92,8 @@ class ReverseWalk {
     if (depth > this.maxDepth) throw new MaxDepthExceededError(this.maxDepth, `${node} reached from ${formatSubjectRef(this.input.subject)}`);
     const dependents = this.plan.dependents.get(node);
     if (dependents === undefined) return;
+    // Each object the walk goes on from is a step of work, capped like a dispatch.
+    this.env.budget?.dispatch();
     this.onPath.add(pathKey);
     const [type] = splitNode(node);
     for (const dep of dependents) this.follow(dep, type, id, node, depth + 1);
