@@ -29,6 +29,12 @@ class Abort extends Error {}
 // `use` is not among them: it only means something at the top level, so inside a definition it is a name.
 const MEMBER_END_KEYWORDS = new Set(['relation', 'permission', 'definition', 'caveat']);
 
+// Every later stage (type check, compiler, printer, engine, expand) walks expressions recursively, so an
+// untrusted schema with thousands of nested "(" or chained operators would overflow the call stack
+// there (a 500, not a diagnostic). Real permissions are far below both bounds.
+export const MAX_EXPR_NESTING = 64;
+export const MAX_EXPR_OPERATORS = 500;
+
 export function parseSchema(text: string): ParseResult {
   const { tokens, diagnostics } = lex(text);
   const p = new Parser(tokens, diagnostics);
@@ -44,6 +50,10 @@ class Parser {
    * incomplete) so the type checker can still run without reporting every use of that name as unknown.
    */
   private partial: MemberNode | undefined;
+  private sawCaveat = false;
+  /** Open parentheses and operators so far in the permission being parsed (see MAX_EXPR_*). */
+  private nesting = 0;
+  private operators = 0;
 
   constructor(
     private readonly tokens: readonly Token[],
@@ -110,6 +120,8 @@ class Parser {
         } else if (this.isKw('caveat')) {
           this.skipCaveat();
         } else if (this.isKw('use')) {
+          // SpiceDB: "`use` expressions must be declared before any definition" (caveats count).
+          if (definitions.length > 0 || this.sawCaveat) this.report(t, '"use" must come before every definition and caveat');
           this.parseUse();
         } else if (this.isSym(';')) {
           this.next();
@@ -142,6 +154,7 @@ class Parser {
   /** `caveat name(params) { cel }`: skipped with balanced brackets, and reported as unsupported. */
   private skipCaveat(): void {
     const kw = this.next();
+    this.sawCaveat = true;
     this.report(kw, 'caveats are not supported yet: remove the "caveat" definition and its uses');
     this.parseTypePath('caveat name');
     const open = this.expectSym('(', 'after caveat name');
@@ -285,6 +298,8 @@ class Parser {
     const name = this.expectName('a permission name after "permission"');
     this.partial = { kind: 'permission', name: name.value, pos: pos(kw), namePos: pos(name), expr: { kind: 'nil', pos: pos(name) }, incomplete: true };
     this.expectSym('=', 'after permission name');
+    this.nesting = 0;
+    this.operators = 0;
     const expr = this.parseExpr('after "="');
     const t = this.peek();
     if (!this.atStatementEnd(t)) {
@@ -303,7 +318,7 @@ class Parser {
   private parseExclusion(context: string): ExprNode {
     let left = this.parseIntersection(context);
     while (this.isSym('-')) {
-      const op = this.next();
+      const op = this.countOperator(this.next());
       const right = this.parseIntersection('after "-"');
       left = { kind: 'exclusion', left, right, pos: pos(op) };
     }
@@ -313,7 +328,7 @@ class Parser {
   private parseIntersection(context: string): ExprNode {
     let left = this.parseUnion(context);
     while (this.isSym('&')) {
-      const op = this.next();
+      const op = this.countOperator(this.next());
       const right = this.parseUnion('after "&"');
       left = { kind: 'intersection', left, right, pos: pos(op) };
     }
@@ -323,18 +338,25 @@ class Parser {
   private parseUnion(context: string): ExprNode {
     let left = this.parsePrimary(context);
     while (this.isSym('+')) {
-      const op = this.next();
+      const op = this.countOperator(this.next());
       const right = this.parsePrimary('after "+"');
       left = { kind: 'union', left, right, pos: pos(op) };
     }
     return left;
   }
 
+  private countOperator(op: Token): Token {
+    if (++this.operators > MAX_EXPR_OPERATORS) this.fail(op, `more than ${MAX_EXPR_OPERATORS} operators in one permission: use intermediate permissions`);
+    return op;
+  }
+
   private parsePrimary(context: string): ExprNode {
     const t = this.peek();
     if (this.isSym('(')) {
       this.next();
+      if (++this.nesting > MAX_EXPR_NESTING) this.fail(t, `expression nested more than ${MAX_EXPR_NESTING} parentheses deep: use intermediate permissions`);
       const inner = this.parseExpr('after "("');
+      this.nesting--;
       const close = this.peek();
       if (!this.isSym(')')) this.fail(close, `expected ")" to close the "(" at ${t.line}:${t.column}, found ${describeToken(close)}`);
       this.next();

@@ -1,9 +1,10 @@
 /**
  * Type checking of a parsed schema, following what SpiceDB's type system checks
  * (pkg/schema/typesystem_validation.go and the compiler): every name resolves, nothing is defined
- * twice, arrows walk relations (not permissions, not wildcards) to something that exists, wildcards
- * are not smuggled in through subject relations, and no permission is an endless loop.
- * Every diagnostic points at the offending token.
+ * twice, arrows walk relations (not permissions, not wildcards), wildcards are not smuggled in through
+ * subject relations. What SpiceDB only lints (an arrow to a relation no subject type has, a
+ * permission that can only recurse into itself) is a warning here too. Every diagnostic points at
+ * the offending token.
  */
 import type { Diagnostic } from '../core/errors.js';
 import { isValidRelationName, isValidTypeName } from '../core/refs.js';
@@ -34,6 +35,10 @@ class Checker {
 
   private error(at: Pos, message: string): void {
     this.errors.push({ line: at.line, column: at.column, message });
+  }
+
+  private warn(at: Pos, message: string): void {
+    this.warnings.push({ line: at.line, column: at.column, message });
   }
 
   run(): TypeCheckResult {
@@ -167,10 +172,12 @@ class Checker {
       // The arrow follows the subject objects of the relation (ignoring any subject relation).
       const types = [...new Set(ts.types.filter((r) => !r.wildcard).map((r) => r.type))].filter((t) => this.defs.has(t));
       if (types.length === 0) return; // already reported on the relation
+      // SpiceDB only lints this (arrow-references-unreachable-relation, pkg/development/warningdefs.go):
+      // the schema loads and the arrow is simply empty.
       if (!types.some((t) => this.defs.get(t)!.members.has(e.computed))) {
-        this.error(
+        this.warn(
           e.computedPos,
-          `"${e.computed}" is not a relation or permission on any subject type of "${defName}#${e.tupleset}" (${types.join(', ')}), in "${arrowText}" of permission "${perm.name}"`,
+          `"${e.computed}" is not a relation or permission on any subject type of "${defName}#${e.tupleset}" (${types.join(', ')}), in "${arrowText}" of permission "${perm.name}": the arrow is always empty`,
         );
       }
     });
@@ -178,9 +185,10 @@ class Checker {
 
   /**
    * A permission whose every evaluation must evaluate itself again on the same object never ends
-   * (`permission p = p`, `p = p + p`, `a = b` with `b = a`, `p = viewer & p`): an error. Recursion
-   * through an arrow moves to another object and is how hierarchies are written, so it is fine.
-   * Other cycles (`p = viewer + p`) can still answer "yes" but never a definite "no": a warning.
+   * (`permission p = p`, `p = p + p`, `a = b` with `b = a`, `p = viewer & p`): a warning, as in
+   * SpiceDB, whose checks of it then fail on depth. Recursion through an arrow moves to another
+   * object and is how hierarchies are written, so it is fine. Other cycles (`p = viewer + p`) can
+   * still answer "yes" but never a definite "no": a warning as well.
    */
   private checkRecursion(info: DefInfo): void {
     const perms = [...info.members.values()].filter((m): m is PermissionNode => m.kind === 'permission');
@@ -216,10 +224,12 @@ class Checker {
     const defName = info.node.name;
     for (const p of perms) {
       if (!grounded.has(p.name)) {
+        // SpiceDB accepts the schema with a warning (permission-references-itself; `zed validate`
+        // passes a file with `permission view = view`); every check of it then runs out of depth.
         const loop = this.cycleFrom(info, p.name) ?? [p.name];
-        this.error(
+        this.warn(
           p.namePos,
-          `permission "${defName}#${p.name}" can only recurse into itself (${[...loop, loop[0]].join(' -> ')}): it would never finish; add a relation or an arrow`,
+          `permission "${defName}#${p.name}" can only recurse into itself (${[...loop, loop[0]].join(' -> ')}): every check of it will exceed the depth limit; add a relation or an arrow`,
         );
       } else {
         const loop = this.cycleFrom(info, p.name);

@@ -31,7 +31,8 @@ interface Positioned {
 export interface ExpectedSubject {
   /** The line as written. */
   readonly text: string;
-  readonly subject: SubjectRef;
+  /** Undefined when the line has no `[...]`: zed reports that as a failed entry, not a broken file. */
+  readonly subject: SubjectRef | undefined;
   /** For a wildcard: the subjects it excludes (`user:* - {user:a, user:b}`). */
   readonly exceptions: readonly SubjectRef[];
   /** Written with `[...]`: a caveated subject. */
@@ -89,24 +90,25 @@ export function parseExpectedRelation(
 function parseExpectedSubject(text: string, position: Positioned, fail: (position: Positioned, message: string) => Error): ExpectedSubject {
   const open = text.indexOf('[');
   const close = text.lastIndexOf(']');
-  if (open < 0 || close < open) {
-    throw fail(position, `no subject in \`${text}\`: expected "[subject] is <resource#relation>"`);
-  }
+  const grantedBy = parseGrantedBy(close < 0 ? text : text.slice(close + 1), text, position, fail);
+  if (open < 0 || close < open) return { text, subject: undefined, exceptions: [], caveated: false, grantedBy, position };
   const inner = text.slice(open + 1, close).trim();
   const m = SUBJECT_RE.exec(inner);
   if (!m) throw fail(position, `invalid subject \`${inner}\` in \`${text}\``);
   const subject = parseRef(m[1]!, text, position, fail);
+  // Exceptions on a concrete subject parse (as in zed); the comparison reports them.
   const exceptions = m[3] === undefined ? [] : m[3].split(',').map((e) => parseRef(e.trim().replace(/\[\.\.\.\]$/, ''), text, position, fail));
-  if (exceptions.length > 0 && subject.id !== '*') {
-    throw fail(position, `invalid subject \`${inner}\` in \`${text}\`: only a wildcard subject can have exceptions`);
-  }
+  return { text, subject, exceptions, caveated: m[2] !== undefined, grantedBy, position };
+}
+
+function parseGrantedBy(part: string, text: string, position: Positioned, fail: (position: Positioned, message: string) => Error): ObjectAndRelation[] {
   const grantedBy: ObjectAndRelation[] = [];
-  for (const match of text.slice(close + 1).matchAll(ONR_RE)) {
+  for (const match of part.matchAll(ONR_RE)) {
     const onr = parseObjectAndRelation(match[1]!);
     if (typeof onr === 'string') throw fail(position, `invalid resource and relation \`<${match[1]}>\` in \`${text}\`: ${onr}`);
     grantedBy.push(onr);
   }
-  return { text, subject, exceptions, caveated: m[2] !== undefined, grantedBy, position };
+  return grantedBy;
 }
 
 function parseRef(s: string, text: string, position: Positioned, fail: (position: Positioned, message: string) => Error): SubjectRef {

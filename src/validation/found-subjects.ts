@@ -8,7 +8,7 @@
  * Sets are kept per subject type and relation; within one, a wildcard carries the ids it excludes.
  * Caveats are not supported, so no found subject is ever caveated.
  */
-import { MaxDepthExceededError } from '../core/errors.js';
+import { InvalidArgumentError, MaxDepthExceededError } from '../core/errors.js';
 import { WILDCARD } from '../core/refs.js';
 import type { SubjectRef } from '../core/refs.js';
 import type { ExpandNode } from '../engine/engine.js';
@@ -74,7 +74,11 @@ class TypedSet {
       // `* - A` minus `* - B` leaves the ids of B that are not in A (nor concrete in the other set).
       for (const [id, by] of other.wildcard.excluded) {
         if (!this.wildcard.excluded.has(id) && !other.concrete.has(id)) {
-          this.concrete.set(id, { subject: { ...this.wildcard.subject, id }, excluded: new Map(), grantedBy: new Set(by) });
+          // A concrete subject kept here (the other wildcard excludes it) is united with the one the
+          // wildcards produce, relations and all, as SpiceDB's unionConcrete does.
+          const kept = this.concrete.get(id);
+          const grantedBy = kept ? union(kept.grantedBy, by) : new Set(by);
+          this.concrete.set(id, { subject: { ...this.wildcard.subject, id }, excluded: new Map(), grantedBy });
         }
       }
       this.wildcard = undefined;
@@ -189,7 +193,15 @@ function collect(node: ExpandNode, maxDepth: number): TrackingSet {
     case 'union':
       return unionOf(node.children, maxDepth);
     case 'arrow':
-      return node.mode === 'all' ? intersectionOf(node.children, maxDepth) : unionOf(node.children, maxDepth);
+      if (node.mode === 'any') return unionOf(node.children, maxDepth);
+      // SpiceDB expands `.all()` over no objects to an intersection with no children, which its
+      // membership builder refuses ("found intersection with no children") instead of calling empty.
+      if (node.children.length === 0) {
+        throw new InvalidArgumentError(
+          `cannot compute the subjects of \`${node.resource.type}:${node.resource.id}#${node.relation}\`: \`${node.tupleset}.all(${node.computed})\` has no \`${node.tupleset}\` objects to intersect`,
+        );
+      }
+      return intersectionOf(node.children, maxDepth);
     case 'intersection':
       return intersectionOf(node.children, maxDepth);
     case 'exclusion': {

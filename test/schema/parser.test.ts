@@ -151,6 +151,11 @@ definition acme/eu/org {
     expect(r.warnings).toHaveLength(1);
   });
 
+  it('refuses `use` after a definition, as SpiceDB does', () => {
+    const r = parseSchema('definition user {}\nuse typechecking');
+    expect(r.diagnostics.map((d) => `${d.line}:${d.column}: ${d.message}`)).toEqual(['2:1: "use" must come before every definition and caveat']);
+  });
+
   it('keeps statements cut short by an error, marked incomplete', () => {
     const { file } = parseSchema('definition d {\n  permission view = viewer +\n  relation viewer: user\n}');
     const members = file.definitions[0]!.members;

@@ -119,8 +119,9 @@ describe('type checking', () => {
       );
     expect(warningsOf(schema('admin'))).toEqual([]);
     expect(warningsOf(schema('member'))).toEqual([]);
-    expect(errorsOf(schema('viewer'))).toEqual([
-      '6:30: "viewer" is not a relation or permission on any subject type of "doc#owner" (org, team), in "owner->viewer" of permission "manage"',
+    // SpiceDB only lints this (arrow-references-unreachable-relation): the schema loads, the arrow is empty.
+    expect(warningsOf(schema('viewer'))).toEqual([
+      '6:30: "viewer" is not a relation or permission on any subject type of "doc#owner" (org, team), in "owner->viewer" of permission "manage": the arrow is always empty',
     ]);
   });
 
@@ -179,17 +180,18 @@ describe('type checking', () => {
     ['permission loop = loop + loop', 'loop -> loop'],
     ['permission loop = viewer & loop', 'loop -> loop'],
     ['permission loop = loop - viewer', 'loop -> loop'],
-  ])('reports a permission that can only recurse into itself: %s', (perm, cycle) => {
-    const errs = errorsOf(lines('definition user {}', 'definition doc {', '  relation viewer: user', `  ${perm}`, '}'));
-    expect(errs).toEqual([
-      `4:14: permission "doc#loop" can only recurse into itself (${cycle}): it would never finish; add a relation or an arrow`,
+  ])('warns about, but accepts (as SpiceDB does), a permission that can only recurse into itself: %s', (perm, cycle) => {
+    const schema = lines('definition user {}', 'definition doc {', '  relation viewer: user', `  ${perm}`, '}');
+    expect(warningsOf(schema)).toEqual([
+      `4:14: permission "doc#loop" can only recurse into itself (${cycle}): every check of it will exceed the depth limit; add a relation or an arrow`,
     ]);
   });
 
-  it('reports permissions that only alias each other', () => {
-    expect(errorsOf(lines('definition doc {', '  permission aaa = bbb', '  permission bbb = aaa', '}'))).toEqual([
-      '2:14: permission "doc#aaa" can only recurse into itself (aaa -> bbb -> aaa): it would never finish; add a relation or an arrow',
-      '3:14: permission "doc#bbb" can only recurse into itself (bbb -> aaa -> bbb): it would never finish; add a relation or an arrow',
+  it('warns about permissions that only alias each other', () => {
+    const schema = lines('definition doc {', '  permission aaa = bbb', '  permission bbb = aaa', '}');
+    expect(warningsOf(schema)).toEqual([
+      '2:14: permission "doc#aaa" can only recurse into itself (aaa -> bbb -> aaa): every check of it will exceed the depth limit; add a relation or an arrow',
+      '3:14: permission "doc#bbb" can only recurse into itself (bbb -> aaa -> bbb): every check of it will exceed the depth limit; add a relation or an arrow',
     ]);
   });
 

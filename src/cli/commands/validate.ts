@@ -33,7 +33,7 @@ export function registerValidateCommand(program: Command): void {
     .description('run SpiceDB validation files: exit 0 when every assertion holds, 1 when one fails, 2 when a file cannot be loaded')
     .argument('<files...>', 'validation YAML files (schema or schemaFile, relationships, assertions, validation)')
     .option('--json', 'print one JSON object: {"files":[{"file","error","assertions":[...]}]}')
-    .option('--max-depth <n>', 'dispatch depth limit for checks and expansions', parseDepth)
+    .option('--max-depth <n>', 'dispatch depth limit for checks and expansions (default 25, as zed validate)', parseDepth)
     .action(async (files: string[], opts: { json?: boolean; maxDepth?: number }) => {
       process.exitCode = await validateCommand(files, opts, processOutput);
     });
@@ -54,7 +54,10 @@ export function exitCodeOf(results: readonly FileResult[]): number {
   return EXIT_OK;
 }
 
-/** The report's wire shape: positions stay out (they are in `message` where it matters). */
+/**
+ * The report's wire shape, exactly the documented keys: tools compare it as is. Why an entry failed
+ * (`message`, with its position) goes to the human output only.
+ */
 export function toJson(results: readonly FileResult[]): { files: unknown[] } {
   return {
     files: results.map((r) => ({
@@ -65,7 +68,6 @@ export function toJson(results: readonly FileResult[]): { files: unknown[] } {
         expected: a.expected,
         actual: a.actual,
         ok: a.ok,
-        ...(a.message !== undefined && !a.ok ? { message: a.message } : {}),
       })),
     })),
   };
