@@ -9,6 +9,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerClientCommands } from './commands/client-commands.js';
+import { registerBenchCommand } from './commands/bench.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerValidateCommand } from './commands/validate.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerServeCommand(program);
   registerMigrateCommand(program);
+  registerBenchCommand(program);
   registerValidateCommand(program);
   registerClientCommands(program);
   return program;
