@@ -81,7 +81,10 @@ export async function notAllowed(base: string, relationships: readonly string[])
 
 /** A small seeded PRNG (mulberry32): the same seed gives the same kill moments. */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
+  // mulberry32's first outputs barely differ for nearby seeds (101, 202...): mix the seed first.
+  let a = Math.imul(seed ^ (seed >>> 16), 0x85ebca6b);
+  a = Math.imul(a ^ (a >>> 13), 0xc2b2ae35);
+  a = (a ^ (a >>> 16)) >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
