@@ -76,8 +76,10 @@ function describe(r) {
   return `${Math.round(r.throughput).toLocaleString('en-US')}/s p50 ${f(r.latency.p50)} p95 ${f(r.latency.p95)} p99 ${f(r.latency.p99)} ms, cpu server ${c(r.cpu?.server)} loadgen ${c(r.cpu?.loadGenerator)}, server ${r.serverCpuUsPerUnit?.toFixed(1) ?? '–'} µs/check`;
 }
 
-async function benchSize(workload, gen, floors, workDir) {
-  log(`\n== ${workload.label} (${workload.dir}): starting Warden (${opts.datastore})`);
+const MAX_RESTARTS = 2;
+
+/** Starts Warden, loads the workload and primes the cache: a server ready to be measured. */
+async function bringUp(workload, gen, workDir, size) {
   const warden = await startWarden({
     datastore: opts.datastore,
     script: opts.warden && resolve(opts.warden),
@@ -86,11 +88,9 @@ async function benchSize(workload, gen, floors, workDir) {
     workDir,
     log: (s) => log(`  ${s}`),
   });
-  const size = { label: workload.label, dir: workload.dir, rows: [], answersChecked: 0, mismatches: 0, errors: [] };
   try {
     const loaded = await loadWorkload(warden, workload, (s) => log(`  ${s}`));
     Object.assign(size, loaded, { rssAfterLoadMiB: rssMiB(warden.pid) });
-    await gen.loadQueries(join(workload.dir, 'queries.jsonl'));
     if (opts.prime) {
       const p = await gen.prime({ target: { grpc: warden.grpc, pid: warden.pid }, bulkSize: opts.bulkSize });
       size.answersChecked += p.answersChecked;
@@ -100,28 +100,61 @@ async function benchSize(workload, gen, floors, workDir) {
       if (p.mismatches > 0 || p.errors > 0) throw new RunFailure(`priming: ${p.mismatches} wrong answers, ${p.errors} errors:\n  ${p.examples.join('\n  ')}`);
     }
     warden.truncateLog();
+    return warden;
+  } catch (e) {
+    await warden.stop();
+    throw e;
+  }
+}
+
+async function benchSize(workload, gen, floors, workDir) {
+  log(`\n== ${workload.label} (${workload.dir}): starting Warden (${opts.datastore})`);
+  const size = { label: workload.label, dir: workload.dir, rows: [], answersChecked: 0, mismatches: 0, errors: [], restarts: [] };
+  await gen.loadQueries(join(workload.dir, 'queries.jsonl'));
+  let warden = await bringUp(workload, gen, workDir, size);
+  try {
     const plan = planFor(opts);
     const runs = new Map();
     for (let rep = 1; rep <= opts.repeats; rep++) {
       for (const { scenario, concurrency } of plan) {
         const floor = scenario.startsWith('grpc') ? floors.grpc : floors.http;
         // The floor first, then Warden, back to back: both see the machine in the same state.
-        const targets = floor ? [['floor', floor, false], ['warden', warden, true]] : [['warden', warden, true]];
-        for (const [role, target, verify] of targets) {
+        const roles = floor ? ['floor', 'warden'] : ['warden'];
+        for (const role of roles) {
           const job = {
             scenario,
             concurrency,
-            target: { grpc: target.grpc, http: target.http, pid: target.pid },
-            verify,
+            verify: role === 'warden',
             channels: opts.channels,
             bulkSize: opts.bulkSize,
             warmupMs: opts.warmupS * 1000,
             durationMs: opts.durationS * 1000,
             maxRequests: opts.maxRequests,
           };
-          const r = await gen.run(job);
-          // Logs of a run are of no further use; this keeps a large run's files small.
-          target.truncateLog();
+          let r;
+          for (;;) {
+            const target = role === 'warden' ? warden : floor;
+            let failure;
+            try {
+              r = await gen.run({ ...job, target: { grpc: target.grpc, http: target.http, pid: target.pid } });
+            } catch (e) {
+              failure = e;
+            }
+            if (target.running()) {
+              if (failure) throw new RunFailure(`${scenario} x${concurrency} against ${role}: ${failure.message}\n${target.describe()}`);
+              // Logs of a run are of no further use; this keeps a large run's files small.
+              target.truncateLog();
+              break;
+            }
+            // On a shared machine something else may stop a server (a stray SIGTERM has been seen):
+            // Warden is started again, loaded and primed, and the run repeated, a bounded number of times.
+            const why = `${scenario} x${concurrency} against ${role}: the server stopped during the run: ${target.describe()}`;
+            if (role !== 'warden' || size.restarts.length >= MAX_RESTARTS) throw new RunFailure(why);
+            size.restarts.push(why);
+            log(`  ${why}\n  starting another Warden`);
+            await warden.stop();
+            warden = await bringUp(workload, gen, workDir, size);
+          }
           size.answersChecked += r.answersChecked;
           size.mismatches += r.mismatches;
           log(`  [${rep}/${opts.repeats}] ${scenario} x${concurrency} ${role}: ${describe(r)}${r.mismatches || r.errors ? ` — ${r.mismatches} mismatches, ${r.errors} errors` : ''}`);

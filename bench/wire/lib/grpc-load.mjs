@@ -94,12 +94,14 @@ function closedLoop({ clients, method, requests, concurrency, ms, maxCalls, judg
       clients[worker % clients.length].makeUnaryRequest(method.path, passThrough, method.responseDeserialize, req.bytes, (err, res) => {
         const t1 = performance.now();
         lastDone = t1;
-        tally.calls++;
-        if (record) rec.record(t1 - t0);
         if (err) {
           tally.errors++;
           if (tally.examples.length < MAX_EXAMPLES) tally.examples.push(`error: ${err.code} ${err.details ?? err.message}`);
         } else {
+          // Only answered calls count, in the throughput and in the latencies: a refused connection
+          // fails faster than any server answers.
+          tally.calls++;
+          if (record) rec.record(t1 - t0);
           const { answers, wrong, example } = judge(res, req);
           tally.answers += answers;
           tally.mismatches += wrong;

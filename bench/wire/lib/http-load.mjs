@@ -76,7 +76,9 @@ function autocannonRun({ url, bodies, connections, seconds, maxRequests, verify,
         resolve({ ...tally, elapsedS, latency: rec.summary(), cpu: sampler?.stop() ?? null });
       },
     );
-    instance.on('response', (_client, _status, _bytes, responseTime) => {
+    // Only 200s count, in the throughput and in the latencies (onResponse counts the others as errors).
+    instance.on('response', (_client, status, _bytes, responseTime) => {
+      if (status !== 200) return;
       tally.calls++;
       if (record) rec.record(responseTime);
       if (tally.calls >= maxRequests) instance.stop();

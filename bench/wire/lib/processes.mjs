@@ -77,7 +77,12 @@ export async function startProcess({ name, script, args = [], nodeArgs = [], rea
   return {
     pid: child.pid,
     match,
-    stderrTail: () => stderrTail,
+    running: () => exited === null,
+    /** For failure messages: whether it is still running, and the ends of its stderr and stdout. */
+    describe() {
+      const stdout = readFileSync(stdoutFile, 'utf8').slice(-1500);
+      return `${name} (pid ${child.pid}) ${exited === null ? 'is running' : `exited (${exited})`}; stderr: ${stderrTail.slice(-1500) || '(empty)'}; stdout ends: ${stdout || '(empty)'}`;
+    },
     /** Empties the stdout file between runs (the server appends, so it carries on at the new end). */
     truncateStdout() {
       truncateSync(stdoutFile, 0);

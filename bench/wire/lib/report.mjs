@@ -97,7 +97,8 @@ export function notes(result) {
     ...result.sizes.map(
       (s) =>
         `${s.label}: ${int(s.relationships)} relationships loaded in ${s.importSeconds?.toFixed(1)} s over HTTP; Warden RSS after load ${int(s.rssAfterLoadMiB)} MiB, after the runs ${int(s.rssAfterRunsMiB)} MiB; ` +
-        `${int(s.answersChecked)} answers verified, ${s.mismatches} mismatches.`,
+        `${int(s.answersChecked)} answers verified, ${s.mismatches} mismatches` +
+        (s.restarts?.length ? `; Warden was stopped from outside ${s.restarts.length} time(s) and restarted (the run in progress was repeated).` : '.'),
     ),
   ].join('\n');
 }

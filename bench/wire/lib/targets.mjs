@@ -38,13 +38,13 @@ export async function startWarden({ datastore, script, nodeArgs, serverArgs = []
     log,
   });
   log(`warden: HTTP on ${http}, gRPC on 127.0.0.1:${grpcPort} (pid ${p.pid})`);
-  return { name: 'warden', pid: p.pid, http, grpc: `127.0.0.1:${grpcPort}`, truncateLog: () => p.truncateStdout(), stop: () => p.stop() };
+  return { name: 'warden', pid: p.pid, http, grpc: `127.0.0.1:${grpcPort}`, truncateLog: () => p.truncateStdout(), describe: () => p.describe(), running: () => p.running(), stop: () => p.stop() };
 }
 
 export async function startEcho(kind, { nodeArgs, workDir, log }) {
   const script = join(REPO_ROOT, `bench/wire/echo-${kind}-server.mjs`);
   const p = await startProcess({ name: `echo-${kind}`, script, nodeArgs, ready: ECHO_READY, stdoutFile: join(workDir, `echo-${kind}.out`), cwd: REPO_ROOT, log });
-  return { name: `echo-${kind}`, pid: p.pid, [kind]: p.match[1], truncateLog: () => p.truncateStdout(), stop: () => p.stop() };
+  return { name: `echo-${kind}`, pid: p.pid, [kind]: p.match[1], truncateLog: () => p.truncateStdout(), describe: () => p.describe(), running: () => p.running(), stop: () => p.stop() };
 }
 
 async function postJson(base, path, body) {
