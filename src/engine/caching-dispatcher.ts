@@ -1,13 +1,28 @@
 /**
- * A caching decorator for the dispatcher ring. Entries are keyed by revision + schema hash + request
- * (keys.ts) and hold frozen answers. It never caches an error (a thrown dispatch stores nothing), and
- * an answer is reused only by a request with at least the depth the answer needed: with less depth
- * the walk must run again and fail where SpiceDB's would.
+ * A caching decorator for the dispatcher ring. An entry is one sub-problem's answer at one revision
+ * and schema hash; it never caches an error (a thrown dispatch stores nothing), and an answer is
+ * reused only by a request with at least the depth the answer needed: with less depth the walk must
+ * run again and fail where SpiceDB's would.
  *
- * The bound is memory: each entry's size is estimated when it is stored (key, result ids, collection
- * overhead) and the least recently used entries are evicted while the total is over `maxBytes`
- * (a Map keeps insertion order; a hit re-inserts). An optional entry count bounds it too.
- * One ring serves one store: revisions of different stores would collide in the key.
+ * Layout, for the hot path: a warm Check is one cache hit, so a hit must cost less than building a
+ * string key would (joining revision, schema hash, relation, subject and ids, then hashing the result,
+ * measured at ~1 µs, more than the rest of a warm Check). Entries are therefore found by a short key
+ * of two ids (subject id and resource ids for a check; resource ids and subject type for a lookup),
+ * which leads to a bucket of one or two entries (the relations asked of that pair); the bucket is
+ * scanned comparing the other fields, mostly by string identity. A hit is memory-latency bound: each
+ * level of indirection is a likely cache miss on a large cache, so there are as few as possible.
+ * A newer answer to the same question replaces the older revision's entry in its bucket, so buckets
+ * do not grow with the revisions a busy subject is asked at.
+ *
+ * Bound: estimated bytes (`maxBytes`), plus an optional entry count. Eviction is CLOCK (second chance):
+ * a hit only sets a flag, and the sweep moves flagged entries to the back instead of evicting them,
+ * so hits never reorder anything.
+ *
+ * Check answers are shared, not copied: every caller gets the same ReadonlySet, and the readonly type
+ * is the guard (a defensive copy per stored answer cost as much as the walk step it saved). Lookup
+ * answers, built from many shared pieces and far rarer, are copied into read-only views whose mutators
+ * throw, so code that unions them can never corrupt a cached answer.
+ * One ring serves one store: revisions of different stores would collide.
  *
  * No singleflight decorator sits behind it: the ring is synchronous, so two identical sub-problems are
  * never in flight at once in one process; the second one is a cache hit. Singleflight matters only
@@ -18,11 +33,12 @@ import type {
   CheckResult,
   Dispatcher,
   DispatchEnv,
+  DispatchMeta,
   LookupSubjectsRequest,
   LookupSubjectsResult,
+  ResultsSetting,
   SubjectSet,
 } from './dispatcher.js';
-import { checkKey, lookupSubjectsKey } from './keys.js';
 
 export interface CachingDispatcherOptions {
   /** Estimated bytes the entries may hold; default 64 MiB. 0 disables the cache. */
@@ -43,22 +59,63 @@ export interface CacheStats {
 
 export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
 
-// V8 costs measured after a forced GC (56k entries: ~620 bytes each for a one-member check answer):
-// the Map slot, the key string, the slot and result objects, the read-only Set wrapper and its table.
-// Per member, a hash-table slot plus the id string.
-const ENTRY_OVERHEAD = 560;
-const MEMBER_OVERHEAD = 40;
+// V8 costs measured after a forced GC (test/engine/cache-memory.test.ts measures them: ~290 B for a
+// mix of one-id answers, 10 % of them with a member): the entry object, its key string, its bucket
+// array, its Map and CLOCK-order slots. A member costs a Set of its own (~110 B) or a hash-table slot.
+const ENTRY_OVERHEAD = 280;
+const MEMBER_OVERHEAD = 110;
 
-type Entry = CheckResult | LookupSubjectsResult;
+const CHECK = 0;
+const LOOKUP_SUBJECTS = 1;
+type Kind = typeof CHECK | typeof LOOKUP_SUBJECTS;
 
-interface Slot {
-  readonly entry: Entry;
-  readonly bytes: number;
+/**
+ * One cached answer. For a check the entry is itself the CheckResult handed out (one object less to
+ * reach on a hit); for a lookup, `result` holds it. The bucket key (subject id and ids for a check;
+ * ids and subject type for a lookup) is not repeated here: entries of one bucket share it.
+ */
+class Entry implements CheckResult {
+  /** Set by a hit, cleared by the eviction sweep. */
+  used = false;
+  constructor(
+    readonly kind: Kind,
+    readonly key: string,
+    readonly revision: number,
+    readonly schemaHash: string,
+    readonly resourceType: string,
+    readonly relation: string,
+    /** The subject's type (check) or '' (lookup: the subject type is in the key). */
+    readonly subjectType: string,
+    /** '' for a plain subject (check) or `...` (lookup subjects). */
+    readonly subjectRelation: string,
+    readonly results: ResultsSetting,
+    readonly members: ReadonlySet<string>,
+    readonly depthRequired: number,
+    readonly result: LookupSubjectsResult | undefined,
+    readonly bytes: number,
+  ) {}
+
+  /** The same question as the rest of the bucket's key says, at any revision. */
+  asks(kind: Kind, resourceType: string, relation: string, subjectType: string, subjectRelation: string, results: ResultsSetting): boolean {
+    // The names are usually the schema's own strings, so these compare by identity.
+    return (
+      this.relation === relation &&
+      this.resourceType === resourceType &&
+      this.kind === kind &&
+      this.subjectType === subjectType &&
+      this.subjectRelation === subjectRelation &&
+      this.results === results
+    );
+  }
 }
+
+const NO_MEMBERS: ReadonlySet<string> = new Set();
 
 export class CachingDispatcher implements Dispatcher {
   private delegate: Dispatcher | undefined;
-  private readonly entries = new Map<string, Slot>();
+  private readonly buckets = new Map<string, Entry[]>();
+  /** Insertion order for the CLOCK sweep (a Set of objects: identity hashes, no key strings). */
+  private readonly order = new Set<Entry>();
   private readonly maxBytes: number;
   private readonly maxEntries: number;
   private bytes = 0;
@@ -76,38 +133,70 @@ export class CachingDispatcher implements Dispatcher {
   }
 
   stats(): CacheStats {
-    return { hits: this.hits, misses: this.misses, size: this.entries.size, bytes: this.bytes, evictions: this.evictions };
+    return { hits: this.hits, misses: this.misses, size: this.order.size, bytes: this.bytes, evictions: this.evictions };
   }
 
   clear(): void {
-    this.entries.clear();
+    this.buckets.clear();
+    this.order.clear();
     this.bytes = 0;
   }
 
   dispatchCheck(req: CheckRequest, env: DispatchEnv): CheckResult {
-    const key = checkKey(req);
-    const hit = this.lookup(key, req.meta.depthRemaining) as CheckResult | undefined;
+    const s = req.subject;
+    // Ids and subject ids never contain a space (core/refs.ts), so the key is unambiguous.
+    const key = `${s.id} ${idsKey(req.resourceIds)}`;
+    // With one id, `any` and `all` ask the same question.
+    const results = req.resourceIds.length === 1 ? 'any' : req.results;
+    const subjectRelation = s.relation ?? '';
+    const hit = this.lookup(CHECK, key, req.meta, req.resourceType, req.relation, s.type, subjectRelation, results);
     if (hit !== undefined) return hit;
-    const result = this.next().dispatchCheck(req, env);
-    const frozen: CheckResult = Object.freeze({ members: freezeSet(result.members), depthRequired: result.depthRequired });
-    this.store(key, frozen, ENTRY_OVERHEAD + key.length + idsBytes(frozen.members));
-    return frozen;
+    const r = this.next().dispatchCheck(req, env);
+    const entry = new Entry(
+      CHECK,
+      key,
+      req.meta.revision,
+      req.meta.schemaHash,
+      req.resourceType,
+      req.relation,
+      s.type,
+      subjectRelation,
+      results,
+      r.members,
+      r.depthRequired,
+      undefined,
+      ENTRY_OVERHEAD + key.length + idsBytes(r.members),
+    );
+    return this.store(entry) ? entry : r;
   }
 
   dispatchLookupSubjects(req: LookupSubjectsRequest, env: DispatchEnv): LookupSubjectsResult {
-    const key = lookupSubjectsKey(req);
-    const hit = this.lookup(key, req.meta.depthRemaining) as LookupSubjectsResult | undefined;
-    if (hit !== undefined) return hit;
-    const result = this.next().dispatchLookupSubjects(req, env);
-    const byResource = new Map<string, SubjectSet>();
-    for (const [id, set] of result.byResource) byResource.set(id, freezeSubjectSet(set));
-    const frozen: LookupSubjectsResult = Object.freeze({ byResource: freezeMap(byResource), depthRequired: result.depthRequired });
+    const key = `${idsKey(req.resourceIds)} ${req.subjectType}`;
+    const subjectRelation = req.subjectRelation ?? '...';
+    const hit = this.lookup(LOOKUP_SUBJECTS, key, req.meta, req.resourceType, req.relation, '', subjectRelation, 'all');
+    if (hit !== undefined) return hit.result!;
+    const result = freezeLookup(this.next().dispatchLookupSubjects(req, env));
     let bytes = ENTRY_OVERHEAD + key.length;
-    for (const [id, set] of byResource) {
+    for (const [id, set] of result.byResource) {
       bytes += ENTRY_OVERHEAD + id.length + idsBytes(set.concrete) + (set.wildcard ? idsBytes(set.wildcard) : 0);
     }
-    this.store(key, frozen, bytes);
-    return frozen;
+    const entry = new Entry(
+      LOOKUP_SUBJECTS,
+      key,
+      req.meta.revision,
+      req.meta.schemaHash,
+      req.resourceType,
+      req.relation,
+      '',
+      subjectRelation,
+      'all',
+      NO_MEMBERS,
+      result.depthRequired,
+      result,
+      bytes,
+    );
+    this.store(entry);
+    return result;
   }
 
   private next(): Dispatcher {
@@ -115,34 +204,85 @@ export class CachingDispatcher implements Dispatcher {
     return this.delegate;
   }
 
-  private lookup(key: string, depthRemaining: number): Entry | undefined {
-    const slot = this.entries.get(key);
-    if (slot === undefined || slot.entry.depthRequired > depthRemaining) {
-      this.misses++;
-      return undefined;
+  private lookup(
+    kind: Kind,
+    key: string,
+    meta: DispatchMeta,
+    resourceType: string,
+    relation: string,
+    subjectType: string,
+    subjectRelation: string,
+    results: ResultsSetting,
+  ): Entry | undefined {
+    const entries = this.buckets.get(key);
+    if (entries !== undefined) {
+      for (let i = 0; i < entries.length; i++) {
+        const e = entries[i]!;
+        if (e.revision !== meta.revision || e.schemaHash !== meta.schemaHash) continue;
+        if (!e.asks(kind, resourceType, relation, subjectType, subjectRelation, results)) continue;
+        if (e.depthRequired > meta.depthRemaining) break;
+        e.used = true;
+        this.hits++;
+        return e;
+      }
     }
-    this.hits++;
-    this.entries.delete(key);
-    this.entries.set(key, slot);
-    return slot.entry;
+    this.misses++;
+    return undefined;
   }
 
-  private store(key: string, entry: Entry, bytes: number): void {
-    if (this.maxEntries === 0 || bytes > this.maxBytes) return;
-    const old = this.entries.get(key);
-    if (old !== undefined) {
-      this.entries.delete(key);
-      this.bytes -= old.bytes;
+  /** Adds `entry` unless it is over the bound on its own; true when it was stored. */
+  private store(entry: Entry): boolean {
+    if (this.maxEntries === 0 || entry.bytes > this.maxBytes) return false;
+    const entries = this.buckets.get(entry.key);
+    if (entries === undefined) {
+      // A literal of one: `[]` then push would reserve room for 17.
+      this.buckets.set(entry.key, [entry]);
+    } else {
+      // The same question at another revision (or answered again with more depth) is replaced in place.
+      let i = 0;
+      while (i < entries.length && !entries[i]!.asks(entry.kind, entry.resourceType, entry.relation, entry.subjectType, entry.subjectRelation, entry.results)) i++;
+      if (i < entries.length) {
+        const replaced = entries[i]!;
+        this.order.delete(replaced);
+        this.bytes -= replaced.bytes;
+        entries[i] = entry;
+      } else {
+        entries.push(entry);
+      }
     }
-    this.entries.set(key, { entry, bytes });
-    this.bytes += bytes;
-    while (this.bytes > this.maxBytes || this.entries.size > this.maxEntries) {
-      const [oldestKey, oldest] = this.entries.entries().next().value as [string, Slot];
-      this.entries.delete(oldestKey);
-      this.bytes -= oldest.bytes;
+    this.order.add(entry);
+    this.bytes += entry.bytes;
+    while (this.bytes > this.maxBytes || this.order.size > this.maxEntries) this.evictOne();
+    return true;
+  }
+
+  private evictOne(): void {
+    for (const e of this.order) {
+      this.order.delete(e);
+      if (e.used) {
+        // Second chance: to the back of the line.
+        e.used = false;
+        this.order.add(e);
+        continue;
+      }
+      const entries = this.buckets.get(e.key)!;
+      this.remove(entries, entries.indexOf(e), e);
       this.evictions++;
+      return;
     }
   }
+
+  private remove(entries: Entry[], i: number, e: Entry): void {
+    const last = entries.pop()!;
+    if (i < entries.length) entries[i] = last;
+    if (entries.length === 0) this.buckets.delete(e.key);
+    this.bytes -= e.bytes;
+  }
+}
+
+/** One id as is; several as their sorted distinct ids, so the order they came in does not matter. */
+function idsKey(ids: readonly string[]): string {
+  return ids.length === 1 ? ids[0]! : [...new Set(ids)].sort().join(',');
 }
 
 function idsBytes(ids: ReadonlySet<string>): number {
@@ -151,21 +291,19 @@ function idsBytes(ids: ReadonlySet<string>): number {
   return n;
 }
 
-// Sets and maps cannot be frozen by Object.freeze (their methods still mutate), so cached ones are
-// wrapped in read-only views whose mutators throw: a caller that mutates a shared answer is a bug.
+function freezeLookup(result: LookupSubjectsResult): LookupSubjectsResult {
+  const byResource = new Map<string, SubjectSet>();
+  for (const [id, set] of result.byResource) {
+    byResource.set(id, Object.freeze({ concrete: freezeSet(set.concrete), wildcard: set.wildcard === undefined ? undefined : freezeSet(set.wildcard) }));
+  }
+  return Object.freeze({ byResource: new FrozenMap(byResource), depthRequired: result.depthRequired });
+}
+
 function freezeSet<T>(set: ReadonlySet<T>): ReadonlySet<T> {
-  if (set instanceof FrozenSet) return set;
-  return new FrozenSet(set);
+  return set instanceof FrozenSet ? set : new FrozenSet(set);
 }
 
-function freezeMap<K, V>(map: ReadonlyMap<K, V>): ReadonlyMap<K, V> {
-  return new FrozenMap(map);
-}
-
-function freezeSubjectSet(s: SubjectSet): SubjectSet {
-  return Object.freeze({ concrete: freezeSet(s.concrete), wildcard: s.wildcard === undefined ? undefined : freezeSet(s.wildcard) });
-}
-
+// Sets and maps cannot be frozen by Object.freeze (their methods still mutate): read-only subclasses.
 class FrozenSet<T> extends Set<T> {
   private sealed = false;
   constructor(values: Iterable<T>) {

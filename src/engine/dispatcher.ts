@@ -100,5 +100,5 @@ export const DEFAULT_MAX_DEPTH = 50;
 export const MAX_SUPPORTED_DEPTH = 300;
 
 export function childMeta(meta: DispatchMeta): DispatchMeta {
-  return { ...meta, depthRemaining: meta.depthRemaining - 1 };
+  return { revision: meta.revision, schemaHash: meta.schemaHash, depthRemaining: meta.depthRemaining - 1, maxDepth: meta.maxDepth };
 }

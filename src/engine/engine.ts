@@ -75,18 +75,20 @@ export class Engine {
   constructor(private readonly dispatcher: Dispatcher) {}
 
   check(ctx: EngineContext, resource: ObjectRef, permission: string, subject: SubjectRef, options: CheckOptions = {}): boolean {
-    return guardStack(ctx, () => this.checkOne(ctx, resource, permission, subject, options));
-  }
-
-  private checkOne(ctx: EngineContext, resource: ObjectRef, permission: string, subject: SubjectRef, options: CheckOptions = {}): boolean {
-    relationOf(ctx.schema, resource.type, permission);
-    if (options.validateSubject === false) rejectWildcard(subject);
-    else validateSubject(ctx.schema, subject);
-    const r = this.dispatcher.dispatchCheck(
-      { resourceType: resource.type, resourceIds: [resource.id], relation: permission, subject, results: 'any', meta: meta(ctx) },
-      env(ctx),
-    );
-    return r.members.has(resource.id);
+    const def = definitionOf(ctx.schema, resource.type);
+    const rel = def.relations.get(permission) ?? relationOf(ctx.schema, resource.type, permission);
+    const s = options.validateSubject === false ? (rejectWildcard(subject), subject) : canonicalSubject(ctx.schema, subject);
+    // No closure here (guardStack's job is inlined): this is the hot path of a warm cache. The names
+    // are the schema's own strings, so the cache compares them by identity.
+    try {
+      const r = this.dispatcher.dispatchCheck(
+        { resourceType: def.name, resourceIds: [resource.id], relation: rel.name, subject: s, results: 'any', meta: meta(ctx) },
+        env(ctx),
+      );
+      return r.members.has(resource.id);
+    } catch (e) {
+      throw stackAsDepth(ctx, e);
+    }
   }
 
   /**
@@ -213,11 +215,15 @@ function guardStack<T>(ctx: EngineContext, f: () => T): T {
   try {
     return f();
   } catch (e) {
-    if (e instanceof RangeError && /call stack/i.test(e.message)) {
-      throw new MaxDepthExceededError(ctx.maxDepth ?? DEFAULT_MAX_DEPTH, 'the call stack ran out first');
-    }
-    throw e;
+    throw stackAsDepth(ctx, e);
   }
+}
+
+function stackAsDepth(ctx: EngineContext, e: unknown): unknown {
+  if (e instanceof RangeError && /call stack/i.test(e.message)) {
+    return new MaxDepthExceededError(ctx.maxDepth ?? DEFAULT_MAX_DEPTH, 'the call stack ran out first');
+  }
+  return e;
 }
 
 function env(ctx: EngineContext): DispatchEnv {
@@ -228,6 +234,17 @@ function validateSubject(schema: CompiledSchema, subject: SubjectRef): void {
   rejectWildcard(subject);
   if (subject.relation === undefined) definitionOf(schema, subject.type);
   else relationOf(schema, subject.type, subject.relation);
+}
+
+/** The subject validated, with its type and relation names taken from the schema. */
+function canonicalSubject(schema: CompiledSchema, subject: SubjectRef): SubjectRef {
+  rejectWildcard(subject);
+  if (subject.relation === undefined) {
+    return { type: definitionOf(schema, subject.type).name, id: subject.id };
+  }
+  const def = definitionOf(schema, subject.type);
+  const rel = relationOf(schema, subject.type, subject.relation);
+  return { type: def.name, id: subject.id, relation: rel.name };
 }
 
 function rejectWildcard(subject: SubjectRef): void {

@@ -15,4 +15,11 @@ export interface GraphSnapshot {
    * relation; `subject.id` may be `*` to find wildcard grants). The reverse edge, for lookups.
    */
   resources(resourceType: string, relation: string, subject: SubjectRef): Iterable<string>;
+  /**
+   * Whether `subject` (same type, id and relation; `*` for a wildcard grant) is a direct subject of
+   * `resourceType:resourceId#relation`. Check's question; the index answers it without listing members.
+   */
+  hasSubject(resourceType: string, resourceId: string, relation: string, subject: SubjectRef): boolean;
+  /** The direct subjects of `resourceType:resourceId#relation` that are usersets (`team:x#member`). */
+  usersets(resourceType: string, resourceId: string, relation: string): Iterable<SubjectRef>;
 }

@@ -18,8 +18,12 @@ export class IndexSnapshot implements GraphSnapshot {
     return this.index.resourcesAt(this.revision, resourceType, relation, subject);
   }
 
-  /** Whether `resourceType:resourceId#relation@subject` is a direct edge: O(1) even on wide groups. */
+  /** O(1) on wide groups (a subject -> edge map); a short scan of one chain otherwise. */
   hasSubject(resourceType: string, resourceId: string, relation: string, subject: SubjectRef): boolean {
     return this.index.hasSubjectAt(this.revision, resourceType, resourceId, relation, subject);
+  }
+
+  usersets(resourceType: string, resourceId: string, relation: string): readonly SubjectRef[] {
+    return this.index.usersetsAt(this.revision, resourceType, resourceId, relation);
   }
 }

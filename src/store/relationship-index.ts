@@ -9,8 +9,11 @@
  * - A resource node is (tr, id); a subject node is one interned SubjectRef, shared by all its edges and
  *   handed out as-is by `subjects()`.
  * - Edges live in parallel typed arrays (struct of arrays, ~32 bytes each) and are threaded on two
- *   singly linked lists: the forward chain of their resource node and the reverse chain of a bucket
+ *   singly linked lists: a forward chain of their resource node and the reverse chain of a bucket
  *   (subject node, tr), which makes `resources(type, relation, subject)` a direct lookup.
+ * - A resource node has two forward chains: edges to plain subjects and wildcards, and edges to
+ *   usersets (`team:x#member`). Check asks "is this subject here?" (hasSubject) and "which usersets
+ *   must I follow?" (usersetsAt); the second then never walks the (often long) list of plain members.
  * - A resource node with a long chain also gets a subject -> newest edge map, so touch/delete
  *   idempotence checks and `hasSubject` stay O(1) on wide groups.
  * Freed edges, nodes and buckets are recycled through free lists threaded through their own arrays.
@@ -49,6 +52,8 @@ export class RelationshipIndex {
   private rFree = NONE;
   private rTr = new Int32Array(1024);
   private rHead = new Int32Array(1024);
+  /** Head of the node's userset chain (rHead holds the rest). */
+  private rHeadU = new Int32Array(1024);
   private readonly rId: string[] = [];
   private readonly rWide = new Map<number, Map<number, number>>();
   /** Sorted distinct resource ids per type, for ordered reads; dropped when a node of the type comes or goes. */
@@ -77,6 +82,17 @@ export class RelationshipIndex {
   private eSubj = new Int32Array(4096);
   private eNextF = new Int32Array(4096);
   private eNextR = new Int32Array(4096);
+
+  // Check asks about one resource node (hasSubject, then usersets) and one subject (on every node it
+  // visits) many times in a row: the last lookups of each are remembered, keyed by the very strings
+  // and object asked with. Any change to the index forgets them (a node or subject may come or go).
+  private memoType: string | undefined;
+  private memoId: string | undefined;
+  private memoRelation: string | undefined;
+  private memoNode = NONE;
+  private memoSubjects: (SubjectRef | undefined)[] = [undefined, undefined];
+  private memoSubjectNodes: (number | undefined)[] = [undefined, undefined];
+  private memoNext = 0;
 
   /** Deleted edges in deletion (= revision) order, so garbage collection never scans live edges. */
   private dead = new Int32Array(1024);
@@ -115,6 +131,7 @@ export class RelationshipIndex {
       if (this.eTop !== 0) bug(`RelationshipIndex.load at ${at} after loading at ${this.headRev}`);
       this.headRev = this.oldestRev = at;
     }
+    this.forget();
     let added = 0;
     for (const r of relationships) if (this.touch(r, at)) added++;
     return added;
@@ -127,6 +144,7 @@ export class RelationshipIndex {
   apply(changes: RevisionChanges): void {
     const rev = changes.revision;
     if (!(rev > this.headRev)) bug(`RelationshipIndex.apply(${rev}) out of order: head is ${this.headRev}`);
+    this.forget();
     for (const c of changes.changes) {
       if (c.operation === 'touch') this.touch(c.relationship, rev);
       else this.remove(c.relationship, rev);
@@ -152,6 +170,7 @@ export class RelationshipIndex {
    */
   collectGarbage(before: Revision): number {
     const horizon = Math.min(before, this.headRev);
+    this.forget();
     const eDeleted = this.eDeleted;
     const touchedRes = new Set<number>();
     const touchedBuckets = new Map<number, number>(); // bucket -> its subject
@@ -213,10 +232,8 @@ export class RelationshipIndex {
   // ---- hot path (called through IndexSnapshot) ----
 
   subjectsAt(rev: Revision, type: string, id: string, relation: string): readonly SubjectRef[] {
-    const tr = this.trByName.get(type)?.get(relation);
-    if (tr === undefined) return EMPTY;
-    const r = this.trNodes[tr]!.get(id);
-    if (r === undefined) return EMPTY;
+    const r = this.node(type, id, relation);
+    if (r === NONE) return EMPTY;
     const eCreated = this.eCreated;
     const eDeleted = this.eDeleted;
     const eSubj = this.eSubj;
@@ -224,6 +241,27 @@ export class RelationshipIndex {
     const sRef = this.sRef;
     const out: SubjectRef[] = [];
     for (let e = this.rHead[r]!; e !== NONE; e = eNextF[e]!) {
+      if (eCreated[e]! <= rev && rev < eDeleted[e]!) out.push(sRef[eSubj[e]!]!);
+    }
+    for (let e = this.rHeadU[r]!; e !== NONE; e = eNextF[e]!) {
+      if (eCreated[e]! <= rev && rev < eDeleted[e]!) out.push(sRef[eSubj[e]!]!);
+    }
+    return out;
+  }
+
+  /** The userset subjects (`type:id#relation`) of `type:id#relation` at `rev`: what a check follows. */
+  usersetsAt(rev: Revision, type: string, id: string, relation: string): readonly SubjectRef[] {
+    const r = this.node(type, id, relation);
+    if (r === NONE) return EMPTY;
+    let e = this.rHeadU[r]!;
+    if (e === NONE) return EMPTY;
+    const eCreated = this.eCreated;
+    const eDeleted = this.eDeleted;
+    const eSubj = this.eSubj;
+    const eNextF = this.eNextF;
+    const sRef = this.sRef;
+    const out: SubjectRef[] = [];
+    for (; e !== NONE; e = eNextF[e]!) {
       if (eCreated[e]! <= rev && rev < eDeleted[e]!) out.push(sRef[eSubj[e]!]!);
     }
     return out;
@@ -253,12 +291,10 @@ export class RelationshipIndex {
   }
 
   hasSubjectAt(rev: Revision, type: string, id: string, relation: string, subject: SubjectRef): boolean {
-    const tr = this.trByName.get(type)?.get(relation);
-    if (tr === undefined) return false;
-    const r = this.trNodes[tr]!.get(id);
-    if (r === undefined) return false;
-    const s = this.lookupSubject(subject.type, subject.id, subject.relation);
+    const s = this.subjectNode(subject);
     if (s === undefined) return false;
+    const r = this.node(type, id, relation);
+    if (r === NONE) return false;
     const wide = this.rWide.get(r);
     if (wide) {
       const e = wide.get(s);
@@ -267,6 +303,37 @@ export class RelationshipIndex {
       if (this.eCreated[e]! <= rev) return rev < this.eDeleted[e]!;
     }
     return this.findEdge(r, s, rev) !== NONE;
+  }
+
+  /** The resource node `type:id#relation`, or NONE; remembers the last one asked for. */
+  private node(type: string, id: string, relation: string): number {
+    if (id === this.memoId && relation === this.memoRelation && type === this.memoType) return this.memoNode;
+    const tr = this.trByName.get(type)?.get(relation);
+    const r = tr === undefined ? undefined : this.trNodes[tr]!.get(id);
+    this.memoType = type;
+    this.memoId = id;
+    this.memoRelation = relation;
+    return (this.memoNode = r ?? NONE);
+  }
+
+  /** The subject node of `subject`, remembering the last two objects asked for (a subject and its wildcard). */
+  private subjectNode(subject: SubjectRef): number | undefined {
+    const memo = this.memoSubjects;
+    if (memo[0] === subject) return this.memoSubjectNodes[0];
+    if (memo[1] === subject) return this.memoSubjectNodes[1];
+    const s = this.lookupSubject(subject.type, subject.id, subject.relation);
+    const i = this.memoNext;
+    memo[i] = subject;
+    this.memoSubjectNodes[i] = s;
+    this.memoNext = 1 - i;
+    return s;
+  }
+
+  private forget(): void {
+    this.memoType = this.memoId = this.memoRelation = undefined;
+    this.memoNode = NONE;
+    this.memoSubjects[0] = this.memoSubjects[1] = undefined;
+    this.memoSubjectNodes[0] = this.memoSubjectNodes[1] = undefined;
   }
 
   // ---- writes ----
@@ -285,7 +352,7 @@ export class RelationshipIndex {
       const eDeleted = this.eDeleted;
       const eSubj = this.eSubj;
       const eNextF = this.eNextF;
-      for (let x = this.rHead[r]!; x !== NONE; x = eNextF[x]!, len++) {
+      for (let x = this.chainHead(r, s); x !== NONE; x = eNextF[x]!, len++) {
         if (eSubj[x] === s && eDeleted[x] === Infinity) return false;
       }
     }
@@ -294,8 +361,13 @@ export class RelationshipIndex {
     this.eDeleted[e] = Infinity;
     this.eRes[e] = r;
     this.eSubj[e] = s;
-    this.eNextF[e] = this.rHead[r]!;
-    this.rHead[r] = e;
+    if (this.isUserset(s)) {
+      this.eNextF[e] = this.rHeadU[r]!;
+      this.rHeadU[r] = e;
+    } else {
+      this.eNextF[e] = this.rHead[r]!;
+      this.rHead[r] = e;
+    }
     const b = this.internBucket(s, tr);
     this.eNextR[e] = this.bHead[b]!;
     this.bHead[b] = e;
@@ -344,7 +416,7 @@ export class RelationshipIndex {
     const eDeleted = this.eDeleted;
     const eSubj = this.eSubj;
     const eNextF = this.eNextF;
-    for (let e = this.rHead[r]!; e !== NONE; e = eNextF[e]!) {
+    for (let e = this.chainHead(r, s); e !== NONE; e = eNextF[e]!) {
       if (eSubj[e] === s && (rev === Infinity ? eDeleted[e] === Infinity : eCreated[e]! <= rev && rev < eDeleted[e]!)) {
         return e;
       }
@@ -354,12 +426,23 @@ export class RelationshipIndex {
 
   private widen(r: number): void {
     const wide = new Map<number, number>();
-    // The chain runs newest first, so the first edge seen for a subject is its newest version.
-    for (let e = this.rHead[r]!; e !== NONE; e = this.eNextF[e]!) {
-      const s = this.eSubj[e]!;
-      if (!wide.has(s)) wide.set(s, e);
+    // The chains run newest first, so the first edge seen for a subject is its newest version.
+    for (const head of [this.rHead[r]!, this.rHeadU[r]!]) {
+      for (let e = head; e !== NONE; e = this.eNextF[e]!) {
+        const s = this.eSubj[e]!;
+        if (!wide.has(s)) wide.set(s, e);
+      }
     }
     this.rWide.set(r, wide);
+  }
+
+  /** The forward chain of `r` that edges to subject node `s` live on. */
+  private chainHead(r: number, s: number): number {
+    return this.isUserset(s) ? this.rHeadU[r]! : this.rHead[r]!;
+  }
+
+  private isUserset(s: number): boolean {
+    return this.sRef[s]!.relation !== undefined;
   }
 
   // ---- interning ----
@@ -394,10 +477,12 @@ export class RelationshipIndex {
         const n = grown(r);
         this.rTr = growI32(this.rTr, n);
         this.rHead = growI32(this.rHead, n);
+        this.rHeadU = growI32(this.rHeadU, n);
       }
     }
     this.rTr[r] = tr;
     this.rHead[r] = NONE;
+    this.rHeadU[r] = NONE;
     this.rId[r] = id;
     nodes.set(id, r);
     this.sortedIds.delete(this.trType[tr]!);
@@ -530,29 +615,13 @@ export class RelationshipIndex {
     this.sFree = s;
   }
 
-  /** Unlinks freed edges from a resource node's chain, frees them, and frees the node when empty. */
+  /** Unlinks freed edges from a resource node's chains, frees them, and frees the node when empty. */
   private relinkResource(r: number): void {
-    const eDeleted = this.eDeleted;
-    const eNextF = this.eNextF;
-    let prev = NONE;
-    let len = 0;
-    let e = this.rHead[r]!;
-    this.rHead[r] = NONE;
-    while (e !== NONE) {
-      const next = eNextF[e]!;
-      if (eDeleted[e] === FREED) {
-        eNextF[e] = this.eFree;
-        this.eFree = e;
-        eDeleted[e] = 0;
-      } else {
-        if (prev === NONE) this.rHead[r] = e;
-        else eNextF[prev] = e;
-        prev = e;
-        len++;
-      }
-      e = next;
-    }
-    if (prev !== NONE) eNextF[prev] = NONE;
+    const plain = this.relinkChain(this.rHead[r]!);
+    const usersets = this.relinkChain(this.rHeadU[r]!);
+    this.rHead[r] = plain.head;
+    this.rHeadU[r] = usersets.head;
+    const len = plain.len + usersets.len;
     if (len > 0) {
       if (len <= WIDE / 2) this.rWide.delete(r);
       return;
@@ -564,6 +633,32 @@ export class RelationshipIndex {
     this.rId[r] = '';
     this.rHead[r] = this.rFree;
     this.rFree = r;
+  }
+
+  /** Drops the FREED edges of one forward chain onto the free list; returns the new head and length. */
+  private relinkChain(first: number): { head: number; len: number } {
+    const eDeleted = this.eDeleted;
+    const eNextF = this.eNextF;
+    let head = NONE;
+    let prev = NONE;
+    let len = 0;
+    let e = first;
+    while (e !== NONE) {
+      const next = eNextF[e]!;
+      if (eDeleted[e] === FREED) {
+        eNextF[e] = this.eFree;
+        this.eFree = e;
+        eDeleted[e] = 0;
+      } else {
+        if (prev === NONE) head = e;
+        else eNextF[prev] = e;
+        prev = e;
+        len++;
+      }
+      e = next;
+    }
+    if (prev !== NONE) eNextF[prev] = NONE;
+    return { head, len };
   }
 
   // ---- structure, for ordered reads (relationship-order.ts) ----

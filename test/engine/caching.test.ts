@@ -73,20 +73,62 @@ describe('CachingDispatcher', () => {
     expect(cache.stats().size).toBe(0);
   });
 
-  it('hands out answers that cannot be mutated, and stays within its bound', () => {
+  it('shares one answer object between hits, and stays within its entry bound', () => {
     const cache = new CachingDispatcher({ maxEntries: 2 });
     const local = new LocalDispatcher({ redispatch: cache });
     cache.setDelegate(local);
     const env = { schema, graph: ArrayGraph.of('doc:1#viewer@user:ann', 'doc:2#viewer@user:ann', 'doc:3#viewer@user:ann') };
     const meta = { revision: env.graph.revision, schemaHash: schema.hash, depthRemaining: 50, maxDepth: 50 };
-    const r = cache.dispatchCheck({ resourceType: 'doc', resourceIds: ['1', '2'], relation: 'viewer', subject: subj('user:ann'), results: 'all', meta }, env);
+    const ask = (ids: string[]) => cache.dispatchCheck({ resourceType: 'doc', resourceIds: ids, relation: 'viewer', subject: subj('user:ann'), results: 'all', meta }, env);
+    const r = ask(['1', '2']);
     expect([...r.members].sort()).toEqual(['1', '2']);
-    expect(() => (r.members as Set<string>).add('9')).toThrow(TypeError);
+    // The order the ids come in is not part of the question.
+    expect(ask(['2', '1', '2'])).toBe(r);
     for (const id of ['1', '2', '3']) cache.dispatchCheck({ resourceType: 'doc', resourceIds: [id], relation: 'view', subject: subj('user:ann'), results: 'any', meta }, env);
     expect(cache.stats().size).toBeLessThanOrEqual(2);
   });
 
-  it('is bounded by memory: eviction keeps the estimated bytes under maxBytes, least recently used first', () => {
+  it('hands out lookup answers that cannot be mutated', () => {
+    const cache = new CachingDispatcher();
+    const local = new LocalDispatcher({ redispatch: cache });
+    cache.setDelegate(local);
+    const env = { schema, graph: ArrayGraph.of('doc:1#viewer@user:ann', 'doc:1#viewer@group:g#member', 'group:g#member@user:bob') };
+    const meta = { revision: env.graph.revision, schemaHash: schema.hash, depthRemaining: 50, maxDepth: 50 };
+    const r = cache.dispatchLookupSubjects({ resourceType: 'doc', resourceIds: ['1'], relation: 'view', subjectType: 'user', subjectRelation: undefined, meta }, env);
+    const set = r.byResource.get('1')!;
+    expect([...set.concrete].sort()).toEqual(['ann', 'bob']);
+    expect(() => (set.concrete as Set<string>).add('eve')).toThrow(TypeError);
+    expect(() => (r.byResource as Map<string, unknown>).delete('1')).toThrow(TypeError);
+  });
+
+  it('keeps one entry per question: a newer revision replaces the older answer in place', () => {
+    const cache = new CachingDispatcher({ maxEntries: 1 });
+    const local = new LocalDispatcher({ redispatch: cache });
+    cache.setDelegate(local);
+    const ask = (graph: ArrayGraph) =>
+      cache.dispatchCheck(
+        { resourceType: 'doc', resourceIds: ['1'], relation: 'viewer', subject: subj('user:ann'), results: 'any', meta: { revision: graph.revision, schemaHash: schema.hash, depthRemaining: 50, maxDepth: 50 } },
+        { schema, graph },
+      );
+    const old = new ArrayGraph([], 5);
+    const now = new ArrayGraph([ArrayGraph.of('doc:1#viewer@user:ann').relationships[0]!], 6);
+    expect(ask(old).members.size).toBe(0);
+    expect(ask(now).members.has('1')).toBe(true);
+    expect(cache.stats().size).toBe(1);
+    // The old revision is asked again: recomputed (a miss), and right.
+    const misses = cache.stats().misses;
+    expect(ask(old).members.size).toBe(0);
+    expect(cache.stats().misses).toBe(misses + 1);
+    // Another question evicts the replaced entry cleanly (bucket and order stay in step).
+    const other = cache.dispatchCheck(
+      { resourceType: 'doc', resourceIds: ['2'], relation: 'viewer', subject: subj('user:ann'), results: 'any', meta: { revision: 6, schemaHash: schema.hash, depthRemaining: 50, maxDepth: 50 } },
+      { schema, graph: now },
+    );
+    expect(other.members.size).toBe(0);
+    expect(cache.stats()).toMatchObject({ size: 1, evictions: 1 });
+  });
+
+  it('is bounded by memory: eviction keeps the estimated bytes under maxBytes, and recently used entries survive (CLOCK)', () => {
     const maxBytes = 4096;
     const cache = new CachingDispatcher({ maxBytes });
     const local = new LocalDispatcher({ redispatch: cache });

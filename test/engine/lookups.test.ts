@@ -84,17 +84,19 @@ describe('lookupResources', () => {
   });
 
   it('never enumerates the objects of the type: the work follows the subject, not the data size', () => {
-    const calls = { subjects: 0, resources: 0 };
+    const calls = { subjects: 0, resources: 0, hasSubject: 0, usersets: 0 };
     const noise = Array.from({ length: 2000 }, (_, i) => `channel:n${i}#assigned_user@user:u${i}`);
     const inner = ArrayGraph.of(...noise, 'channel:mine#assigned_user@user:ana', 'channel:team#assigned_team@team:sales', 'team:sales#member@user:ana');
     const counting: GraphSnapshot = {
       revision: inner.revision,
       subjects: (t, id, r) => (calls.subjects++, inner.subjects(t, id, r)),
       resources: (t, r, s: SubjectRef) => (calls.resources++, inner.resources(t, r, s)),
+      hasSubject: (t, id, r, s: SubjectRef) => (calls.hasSubject++, inner.hasSubject(t, id, r, s)),
+      usersets: (t, id, r) => (calls.usersets++, inner.usersets(t, id, r)),
     };
     const e = new Engine(buildDispatcherRing().head);
     expect(e.lookupResources({ schema, graph: counting }, 'channel', 'send', subj('user:ana')).resourceIds).toEqual(['mine', 'team']);
-    expect(calls.subjects + calls.resources).toBeLessThan(40);
+    expect(calls.subjects + calls.resources + calls.hasSubject + calls.usersets).toBeLessThan(40);
   });
 });
 

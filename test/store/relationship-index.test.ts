@@ -130,6 +130,8 @@ describe('RelationshipIndex', () => {
       'team:t1#member',
       'team:t1',
       'team:t2#admin',
+      // Enough usersets for the userset chain to grow wide too.
+      ...Array.from({ length: 26 }, (_, i) => `team:g${i}#member`),
     ];
     const relString = (r: number, k: number, s: number) => `${resources[r]}#${relations[k]}@${subjectsU[s]}`;
     const op = fc.record({
@@ -176,6 +178,7 @@ describe('RelationshipIndex', () => {
               const prefix = `${res}#${relation}@`;
               const expectedSubjects = [...want].filter((x) => x.startsWith(prefix)).map((x) => x.slice(prefix.length)).sort();
               expect(subjects(snap.subjects(type, id, relation))).toEqual(expectedSubjects);
+              expect(subjects(snap.usersets(type, id, relation))).toEqual(expectedSubjects.filter((x) => x.includes('#')));
               for (const subj of subjectsU) {
                 const ref = rel(`${prefix}${subj}`).subject;
                 expect(snap.hasSubject(type, id, relation, ref)).toBe(want.has(`${prefix}${subj}`));

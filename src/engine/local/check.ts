@@ -31,13 +31,43 @@
 import { MaxDepthExceededError } from '../../core/errors.js';
 import { WILDCARD } from '../../core/refs.js';
 import type { SubjectRef } from '../../core/refs.js';
-import type { RewriteExpr } from '../../schema/compiled.js';
+import type { RelationDef, RewriteExpr } from '../../schema/compiled.js';
 import { childMeta, DISPATCH_CHUNK_SIZE } from '../dispatcher.js';
 import type { CheckRequest, CheckResult, Dispatcher, DispatchEnv, ResultsSetting } from '../dispatcher.js';
 import { checkKey } from '../keys.js';
 import { chunk, hasRelation, pushTo, relationOf } from './schema-access.js';
 
 const EMPTY: ReadonlySet<string> = new Set();
+
+interface RelationShape {
+  /** Types `t` with `t:*` allowed. */
+  readonly wildcardTypes: ReadonlySet<string>;
+  /** Whether any `type#relation` subject is allowed. */
+  readonly usersets: boolean;
+}
+
+const shapes = new WeakMap<RelationDef, RelationShape>();
+
+function shapeOf(rel: RelationDef): RelationShape {
+  let shape = shapes.get(rel);
+  if (shape === undefined) {
+    shape = {
+      wildcardTypes: new Set(rel.allowed.filter((a) => a.wildcard === true).map((a) => a.type)),
+      usersets: rel.allowed.some((a) => a.relation !== undefined),
+    };
+    shapes.set(rel, shape);
+  }
+  return shape;
+}
+
+const wildcards = new Map<string, SubjectRef>();
+
+/** `type:*`, the subject of a wildcard grant, one frozen object per type. */
+function wildcardOf(type: string): SubjectRef {
+  let w = wildcards.get(type);
+  if (w === undefined) wildcards.set(type, (w = Object.freeze({ type, id: WILDCARD })));
+  return w;
+}
 
 /**
  * Depth failures seen during one walk (one top-level call: one `env` object). A sub-problem that ran
@@ -72,21 +102,22 @@ function checkOnce(req: CheckRequest, env: DispatchEnv, redispatch: Dispatcher):
     throw new MaxDepthExceededError(req.meta.maxDepth, `${req.resourceType}#${req.relation}`);
   }
   const rel = relationOf(env.schema, req.resourceType, req.relation);
-  const ids = [...new Set(req.resourceIds)];
+  const ids = req.resourceIds.length === 1 ? req.resourceIds : [...new Set(req.resourceIds)];
   const s = req.subject;
-  const members = new Set<string>();
   let pending = ids;
+  let self = false;
   if (s.type === req.resourceType && s.relation === req.relation && ids.includes(s.id)) {
-    members.add(s.id);
-    if (req.results === 'any') return { members, depthRequired: 1 };
+    if (req.results === 'any' || ids.length === 1) return { members: new Set([s.id]), depthRequired: 1 };
+    self = true;
     pending = ids.filter((id) => id !== s.id);
   }
-  if (pending.length === 0) return { members, depthRequired: 1 };
   const step = new CheckStep(req, env, redispatch);
   const results: ResultsSetting = pending.length === 1 ? 'any' : req.results;
-  const found = rel.kind === 'relation' ? step.direct(pending, results) : step.rewrite(rel.rewrite, pending, results);
-  for (const id of found) members.add(id);
-  return { members, depthRequired: 1 + step.childDepth };
+  const found = rel.kind === 'relation' ? step.direct(rel, pending, results) : step.rewrite(rel.rewrite, pending, results);
+  let members = found;
+  if (self) (members = new Set(found)).add(s.id);
+  // The step's set may be a dispatched answer (shared, read-only): it is never changed, only passed on.
+  return { members: members.size === 0 ? EMPTY : members, depthRequired: 1 + step.childDepth };
 }
 
 class CheckStep {
@@ -102,41 +133,48 @@ class CheckStep {
   }
 
   /** The direct tuples of a relation: the subject itself, a wildcard, or usersets to follow. */
-  direct(ids: readonly string[], results: ResultsSetting): ReadonlySet<string> {
+  direct(rel: RelationDef, ids: readonly string[], results: ResultsSetting): ReadonlySet<string> {
     const { resourceType, relation } = this.req;
     const s = this.subject;
-    const found = new Set<string>();
+    const graph = this.env.graph;
+    // Writes are validated against the schema (and a schema change that would orphan relationships is
+    // refused), so the relation can only hold the subject kinds its type annotation allows.
+    const shape = shapeOf(rel);
+    const wildcard = s.relation === undefined && shape.wildcardTypes.has(s.type) ? wildcardOf(s.type) : undefined;
+    let found: Set<string> | undefined;
     // `type#relation` -> subject id -> resource ids that reach it.
-    const nested = new Map<string, Map<string, string[]>>();
+    let nested: Map<string, Map<string, string[]>> | undefined;
     for (const id of ids) {
-      let usersets: SubjectRef[] | undefined;
-      let member = false;
-      for (const subj of this.env.graph.subjects(resourceType, id, relation)) {
-        if (subj.type === s.type && subj.relation === s.relation && (subj.id === s.id || (subj.id === WILDCARD && s.relation === undefined))) {
-          member = true;
-          break;
-        }
-        if (subj.relation !== undefined && subj.id !== WILDCARD) (usersets ??= []).push(subj);
-      }
-      if (member) {
-        found.add(id);
+      // Membership is asked of the index (one lookup, even on a team of thousands); only the usersets
+      // are listed, to be followed.
+      if (graph.hasSubject(resourceType, id, relation, s) || (wildcard !== undefined && graph.hasSubject(resourceType, id, relation, wildcard))) {
+        (found ??= new Set()).add(id);
         if (results === 'any') return found;
-      } else if (usersets !== undefined) {
-        for (const u of usersets) {
-          const key = `${u.type}#${u.relation}`;
-          let bySubject = nested.get(key);
-          if (bySubject === undefined) nested.set(key, (bySubject = new Map()));
-          pushTo(bySubject, u.id, id);
-        }
+        continue;
+      }
+      if (!shape.usersets) continue;
+      for (const u of graph.usersets(resourceType, id, relation)) {
+        if (u.id === WILDCARD) continue;
+        const key = `${u.type}#${u.relation!}`;
+        nested ??= new Map();
+        let bySubject = nested.get(key);
+        if (bySubject === undefined) nested.set(key, (bySubject = new Map()));
+        pushTo(bySubject, u.id, id);
       }
     }
-    const deferred = new DeferredDepthError();
+    if (nested === undefined) return found ?? EMPTY;
+    found ??= new Set();
+    let depthError: MaxDepthExceededError | undefined;
     for (const [key, bySubject] of nested) {
       const hash = key.indexOf('#');
-      deferred.run(results, () => this.dispatchMapped(key.slice(0, hash), key.slice(hash + 1), bySubject, found, results));
+      try {
+        this.dispatchMapped(key.slice(0, hash), key.slice(hash + 1), bySubject, found, results);
+      } catch (e) {
+        depthError = deferDepth(results, e, depthError);
+      }
       if (results === 'any' && found.size > 0) return found;
     }
-    deferred.throwIfAny();
+    if (depthError !== undefined) throw depthError;
     return found;
   }
 
@@ -150,16 +188,28 @@ class CheckStep {
         return expr.mode === 'any' ? this.arrowAny(expr.tupleset, expr.computed, ids, results) : this.arrowAll(expr.tupleset, expr.computed, ids);
       case 'union': {
         // Every branch sees every id: under `all` SpiceDB runs each one to the end (and surfaces its
-        // errors); under `any` the first member returns at once anyway.
-        const found = new Set<string>();
-        const deferred = new DeferredDepthError();
+        // errors); under `any` the first member returns at once anyway. A single non-empty branch is
+        // the answer as is; a set is built only when two branches find members.
+        let found: ReadonlySet<string> = EMPTY;
+        let own: Set<string> | undefined;
+        let depthError: MaxDepthExceededError | undefined;
         for (const child of expr.children) {
-          deferred.run(results, () => {
-            for (const id of this.rewrite(child, ids, results)) found.add(id);
-          });
-          if (found.size > 0 && results === 'any') return found;
+          let r: ReadonlySet<string>;
+          try {
+            r = this.rewrite(child, ids, results);
+          } catch (e) {
+            depthError = deferDepth(results, e, depthError);
+            continue;
+          }
+          if (r.size === 0) continue;
+          if (results === 'any') return r;
+          if (found.size === 0) found = r;
+          else {
+            if (own === undefined) found = own = new Set(found);
+            for (const id of r) own.add(id);
+          }
         }
-        deferred.throwIfAny();
+        if (depthError !== undefined) throw depthError;
         return found;
       }
       case 'intersection': {
@@ -193,6 +243,7 @@ class CheckStep {
   }
 
   private arrowAny(tupleset: string, computed: string, ids: readonly string[], results: ResultsSetting): ReadonlySet<string> {
+    if (ids.length === 1 && results === 'any') return this.arrowAnyOne(tupleset, computed, ids[0]!);
     // subject type -> subject id -> resource ids
     const byType = new Map<string, Map<string, string[]>>();
     for (const id of ids) {
@@ -204,14 +255,48 @@ class CheckStep {
       }
     }
     const found = new Set<string>();
-    const deferred = new DeferredDepthError();
+    let depthError: MaxDepthExceededError | undefined;
     for (const [type, bySubject] of byType) {
       if (!hasRelation(this.env.schema, type, computed)) continue;
-      deferred.run(results, () => this.dispatchMapped(type, computed, bySubject, found, results));
+      try {
+        this.dispatchMapped(type, computed, bySubject, found, results);
+      } catch (e) {
+        depthError = deferDepth(results, e, depthError);
+      }
       if (results === 'any' && found.size > 0) return found;
     }
-    deferred.throwIfAny();
+    if (depthError !== undefined) throw depthError;
     return found;
+  }
+
+  /**
+   * `tupleset->computed` for one resource under `any` (the usual case): its subjects of each type are
+   * one batched dispatch, and the first type with a member answers. No resource-id bookkeeping needed.
+   */
+  private arrowAnyOne(tupleset: string, computed: string, id: string): ReadonlySet<string> {
+    // subject type -> subject ids, in the order the types come (one type, nearly always).
+    const types: string[] = [];
+    const idsOf: string[][] = [];
+    for (const subj of this.env.graph.subjects(this.req.resourceType, id, tupleset)) {
+      if (subj.id === WILDCARD) continue;
+      const t = types.indexOf(subj.type);
+      if (t >= 0) idsOf[t]!.push(subj.id);
+      else {
+        types.push(subj.type);
+        idsOf.push([subj.id]);
+      }
+    }
+    let depthError: MaxDepthExceededError | undefined;
+    for (let t = 0; t < types.length; t++) {
+      if (!hasRelation(this.env.schema, types[t]!, computed)) continue;
+      try {
+        if (this.dispatch(types[t]!, computed, idsOf[t]!, 'any').size > 0) return new Set([id]);
+      } catch (e) {
+        depthError = deferDepth('any', e, depthError);
+      }
+    }
+    if (depthError !== undefined) throw depthError;
+    return EMPTY;
   }
 
   private arrowAll(tupleset: string, computed: string, ids: readonly string[]): ReadonlySet<string> {
@@ -252,60 +337,60 @@ class CheckStep {
     for (const sid of members) for (const rid of bySubject.get(sid)!) found.add(rid);
   }
 
-  /** A check of `type:ids#relation` one hop deeper, in chunks, short-circuiting under `any`. */
+  /**
+   * A check of `type:ids#relation` one hop deeper, in chunks, short-circuiting under `any`. With one
+   * chunk the answer is the dispatched one as is (possibly a cached, shared set: read-only).
+   */
   private dispatch(type: string, relation: string, ids: readonly string[], results: ResultsSetting): ReadonlySet<string> {
     const s = this.subject;
-    const found = new Set<string>();
     let pending = ids;
+    let found: Set<string> | undefined;
     // As SpiceDB does before dispatching: the subject itself is a member without another hop.
     if (s.type === type && s.relation === relation && ids.includes(s.id)) {
-      found.add(s.id);
+      found = new Set([s.id]);
       if (results === 'any') return found;
       pending = ids.filter((id) => id !== s.id);
     }
-    const deferred = new DeferredDepthError();
+    if (pending.length <= DISPATCH_CHUNK_SIZE && found === undefined) {
+      return pending.length === 0 ? EMPTY : this.dispatchOne(type, relation, pending, results);
+    }
+    found ??= new Set<string>();
+    let depthError: MaxDepthExceededError | undefined;
     for (const part of chunk(pending, DISPATCH_CHUNK_SIZE)) {
-      deferred.run(results, () => {
-        const r = this.redispatch.dispatchCheck(
-          {
-            resourceType: type,
-            resourceIds: part,
-            relation,
-            subject: s,
-            results: part.length === 1 ? 'any' : results,
-            meta: childMeta(this.req.meta),
-          },
-          this.env,
-        );
-        if (r.depthRequired > this.childDepth) this.childDepth = r.depthRequired;
-        for (const id of r.members) found.add(id);
-      });
+      try {
+        for (const id of this.dispatchOne(type, relation, part, results)) found.add(id);
+      } catch (e) {
+        depthError = deferDepth(results, e, depthError);
+      }
       if (results === 'any' && found.size > 0) return found;
     }
-    deferred.throwIfAny();
+    if (depthError !== undefined) throw depthError;
     return found;
+  }
+
+  private dispatchOne(type: string, relation: string, ids: readonly string[], results: ResultsSetting): ReadonlySet<string> {
+    const r = this.redispatch.dispatchCheck(
+      {
+        resourceType: type,
+        resourceIds: ids,
+        relation,
+        subject: this.subject,
+        results: ids.length === 1 ? 'any' : results,
+        meta: childMeta(this.req.meta),
+      },
+      this.env,
+    );
+    if (r.depthRequired > this.childDepth) this.childDepth = r.depthRequired;
+    return r.members;
   }
 }
 
 /**
  * The branches of a union as SpiceDB runs them, all at once: under `any` a branch that ran out of
- * depth is set aside while the others may still find a member, and is the answer only if none does;
- * under `all` its error is the answer at once.
+ * depth is set aside (returned, to be thrown if no other branch finds a member); under `all` its
+ * error is the answer at once, as is any other error.
  */
-class DeferredDepthError {
-  private error: MaxDepthExceededError | undefined;
-
-  run(results: ResultsSetting, branch: () => void): void {
-    if (results === 'all') return branch();
-    try {
-      branch();
-    } catch (e) {
-      if (!(e instanceof MaxDepthExceededError)) throw e;
-      this.error ??= e;
-    }
-  }
-
-  throwIfAny(): void {
-    if (this.error !== undefined) throw this.error;
-  }
+function deferDepth(results: ResultsSetting, e: unknown, before: MaxDepthExceededError | undefined): MaxDepthExceededError {
+  if (results === 'all' || !(e instanceof MaxDepthExceededError)) throw e;
+  return before ?? e;
 }

@@ -28,6 +28,22 @@ export class ArrayGraph implements GraphSnapshot {
       .map((r) => r.subject);
   }
 
+  hasSubject(resourceType: string, resourceId: string, relation: string, subject: SubjectRef): boolean {
+    return this.relationships.some(
+      (r) =>
+        r.resource.type === resourceType &&
+        r.resource.id === resourceId &&
+        r.relation === relation &&
+        r.subject.type === subject.type &&
+        r.subject.id === subject.id &&
+        r.subject.relation === subject.relation,
+    );
+  }
+
+  usersets(resourceType: string, resourceId: string, relation: string): Iterable<SubjectRef> {
+    return [...this.subjects(resourceType, resourceId, relation)].filter((s) => s.relation !== undefined);
+  }
+
   resources(resourceType: string, relation: string, subject: SubjectRef): Iterable<string> {
     const ids = this.relationships
       .filter(
