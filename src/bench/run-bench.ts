@@ -30,6 +30,7 @@ import { WORKLOAD_FILES } from './workload/format.js';
 export const SCENARIOS = [
   'check-warm',
   'check-cold',
+  'check-first',
   'check-uncached',
   'check-service',
   'lookup-resources',
@@ -192,6 +193,8 @@ async function runInProcess(
       return runCheckScenario(state, 'warm', { timeMs });
     case 'check-cold':
       return runCheckScenario(state, 'cold', { timeMs });
+    case 'check-first':
+      return runCheckScenario(state, 'first', { timeMs });
     case 'check-uncached':
       return runCheckScenario(state, 'uncached', { timeMs });
     case 'check-service':

@@ -59,10 +59,10 @@ export interface CacheStats {
 
 export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
 
-// V8 costs measured after a forced GC (test/engine/cache-memory.test.ts measures them: ~290 B for a
-// mix of one-id answers, 10 % of them with a member): the entry object, its key string, its bucket
-// array, its Map and CLOCK-order slots. A member costs a Set of its own (~110 B) or a hash-table slot.
-const ENTRY_OVERHEAD = 280;
+// V8 costs measured after a forced GC (test/engine/cache-memory.test.ts measures them): the entry
+// object, its key string, its Map and CLOCK-order slots. A member costs a Set of its own (~110 B) or
+// a hash-table slot.
+const ENTRY_OVERHEAD = 230;
 const MEMBER_OVERHEAD = 110;
 
 const CHECK = 0;
@@ -77,6 +77,8 @@ type Kind = typeof CHECK | typeof LOOKUP_SUBJECTS;
 class Entry implements CheckResult {
   /** Set by a hit, cleared by the eviction sweep. */
   used = false;
+  /** The next entry of the same bucket: a chain, not an array (two objects less per bucket to collect). */
+  next: Entry | undefined = undefined;
   constructor(
     readonly kind: Kind,
     readonly key: string,
@@ -113,7 +115,8 @@ const NO_MEMBERS: ReadonlySet<string> = new Set();
 
 export class CachingDispatcher implements Dispatcher {
   private delegate: Dispatcher | undefined;
-  private readonly buckets = new Map<string, Entry[]>();
+  /** Bucket key -> the first entry of its chain. */
+  private readonly buckets = new Map<string, Entry>();
   /** Insertion order for the CLOCK sweep (a Set of objects: identity hashes, no key strings). */
   private readonly order = new Set<Entry>();
   private readonly maxBytes: number;
@@ -214,17 +217,13 @@ export class CachingDispatcher implements Dispatcher {
     subjectRelation: string,
     results: ResultsSetting,
   ): Entry | undefined {
-    const entries = this.buckets.get(key);
-    if (entries !== undefined) {
-      for (let i = 0; i < entries.length; i++) {
-        const e = entries[i]!;
-        if (e.revision !== meta.revision || e.schemaHash !== meta.schemaHash) continue;
-        if (!e.asks(kind, resourceType, relation, subjectType, subjectRelation, results)) continue;
-        if (e.depthRequired > meta.depthRemaining) break;
-        e.used = true;
-        this.hits++;
-        return e;
-      }
+    for (let e = this.buckets.get(key); e !== undefined; e = e.next) {
+      if (e.revision !== meta.revision || e.schemaHash !== meta.schemaHash) continue;
+      if (!e.asks(kind, resourceType, relation, subjectType, subjectRelation, results)) continue;
+      if (e.depthRequired > meta.depthRemaining) break;
+      e.used = true;
+      this.hits++;
+      return e;
     }
     this.misses++;
     return undefined;
@@ -233,22 +232,23 @@ export class CachingDispatcher implements Dispatcher {
   /** Adds `entry` unless it is over the bound on its own; true when it was stored. */
   private store(entry: Entry): boolean {
     if (this.maxEntries === 0 || entry.bytes > this.maxBytes) return false;
-    const entries = this.buckets.get(entry.key);
-    if (entries === undefined) {
-      // A literal of one: `[]` then push would reserve room for 17.
-      this.buckets.set(entry.key, [entry]);
+    const first = this.buckets.get(entry.key);
+    // The same question at another revision (or answered again with more depth) is replaced.
+    let prev: Entry | undefined;
+    let e = first;
+    while (e !== undefined && !e.asks(entry.kind, entry.resourceType, entry.relation, entry.subjectType, entry.subjectRelation, entry.results)) {
+      prev = e;
+      e = e.next;
+    }
+    if (e !== undefined) {
+      this.order.delete(e);
+      this.bytes -= e.bytes;
+      entry.next = e.next;
+      if (prev === undefined) this.buckets.set(entry.key, entry);
+      else prev.next = entry;
     } else {
-      // The same question at another revision (or answered again with more depth) is replaced in place.
-      let i = 0;
-      while (i < entries.length && !entries[i]!.asks(entry.kind, entry.resourceType, entry.relation, entry.subjectType, entry.subjectRelation, entry.results)) i++;
-      if (i < entries.length) {
-        const replaced = entries[i]!;
-        this.order.delete(replaced);
-        this.bytes -= replaced.bytes;
-        entries[i] = entry;
-      } else {
-        entries.push(entry);
-      }
+      entry.next = first;
+      this.buckets.set(entry.key, entry);
     }
     this.order.add(entry);
     this.bytes += entry.bytes;
@@ -265,18 +265,23 @@ export class CachingDispatcher implements Dispatcher {
         this.order.add(e);
         continue;
       }
-      const entries = this.buckets.get(e.key)!;
-      this.remove(entries, entries.indexOf(e), e);
+      this.unlink(e);
+      this.bytes -= e.bytes;
       this.evictions++;
       return;
     }
   }
 
-  private remove(entries: Entry[], i: number, e: Entry): void {
-    const last = entries.pop()!;
-    if (i < entries.length) entries[i] = last;
-    if (entries.length === 0) this.buckets.delete(e.key);
-    this.bytes -= e.bytes;
+  private unlink(e: Entry): void {
+    const first = this.buckets.get(e.key)!;
+    if (first === e) {
+      if (e.next === undefined) this.buckets.delete(e.key);
+      else this.buckets.set(e.key, e.next);
+      return;
+    }
+    let prev = first;
+    while (prev.next !== e) prev = prev.next!;
+    prev.next = e.next;
   }
 }
 

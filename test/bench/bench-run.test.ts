@@ -39,7 +39,7 @@ async function warden(args: string[]): Promise<{ code: number; stdout: string; s
 describe('bench runner', () => {
   it('selects scenarios by name or prefix and refuses unknown ones', () => {
     expect(selectScenarios(undefined)).toEqual([...SCENARIOS]);
-    expect(selectScenarios(['check'])).toEqual(['check-warm', 'check-cold', 'check-uncached', 'check-service']);
+    expect(selectScenarios(['check'])).toEqual(['check-warm', 'check-cold', 'check-first', 'check-uncached', 'check-service']);
     expect(selectScenarios(['lookup-resources'])).toEqual(['lookup-resources']);
     expect(selectScenarios(['lookup'])).toEqual(['lookup-resources', 'lookup-resources-warm', 'lookup-subjects', 'lookup-subjects-warm']);
     expect(() => selectScenarios(['nope'])).toThrow(/unknown scenario/);
