@@ -9,26 +9,52 @@ import { WILDCARD } from '../../core/refs.js';
 import type { RewriteExpr } from '../../schema/compiled.js';
 import { childMeta, DISPATCH_CHUNK_SIZE } from '../dispatcher.js';
 import type { Dispatcher, DispatchEnv, LookupSubjectsRequest, LookupSubjectsResult, SubjectSet } from '../dispatcher.js';
-import { chunk, hasRelation, pushTo, relationOf } from './schema-access.js';
+import { hasRelation, pushTo, relationOf } from './schema-access.js';
 import { EMPTY_SUBJECT_SET, intersectSubjects, isEmptySubjectSet, SubjectSetBuilder, subtractSubjects, unionSubjects } from './subject-set.js';
 
 type PerResource = ReadonlyMap<string, SubjectSet>;
 
+/** Shared by every empty answer, so it must refuse writes. */
+class EmptyAnswer extends Map<string, SubjectSet> {
+  override set(): this {
+    throw new TypeError('the empty answer is shared and read-only');
+  }
+}
+
+const NOTHING: PerResource = new EmptyAnswer();
+
+/**
+ * What the step functions return may be a sub-problem's answer itself (frozen and shared when it comes
+ * from the cache): nothing here mutates a map or set it did not create, and a step's maps hold only
+ * non-empty sets of requested ids.
+ */
 export function localLookupSubjects(req: LookupSubjectsRequest, env: DispatchEnv, redispatch: Dispatcher): LookupSubjectsResult {
   if (req.meta.depthRemaining <= 0) {
     throw new MaxDepthExceededError(req.meta.maxDepth, `${req.resourceType}#${req.relation}`);
   }
   const rel = relationOf(env.schema, req.resourceType, req.relation);
-  const ids = [...new Set(req.resourceIds)];
+  const ids = req.resourceIds.length === 1 ? req.resourceIds : [...new Set(req.resourceIds)];
   const step = new LookupSubjectsStep(req, env, redispatch);
-  // A copy: what the step returns may be a (frozen, shared) cached answer of a sub-problem.
-  const found = new Map(rel.kind === 'relation' ? step.direct(ids) : step.rewrite(rel.rewrite, ids));
+  let found = rel.kind === 'relation' ? step.direct(ids) : step.rewrite(rel.rewrite, ids);
   // The resource itself, when it is of the kind asked for (team:x#member is in team:x#member).
   if (req.subjectType === req.resourceType && req.subjectRelation === req.relation) {
-    for (const id of ids) found.set(id, unionSubjects(found.get(id) ?? EMPTY_SUBJECT_SET, { concrete: new Set([id]), wildcard: undefined }));
+    const withSelf = new Map(found);
+    for (const id of ids) withSelf.set(id, unionSubjects(found.get(id) ?? EMPTY_SUBJECT_SET, { concrete: new Set([id]), wildcard: undefined }));
+    found = withSelf;
   }
-  for (const [id, set] of found) if (isEmptySubjectSet(set)) found.delete(id);
-  return { byResource: found, depthRequired: 1 + step.childDepth };
+  return { byResource: withoutEmpty(found), depthRequired: 1 + step.childDepth };
+}
+
+/** A dispatcher other than this one may answer with empty sets; the answer here never holds any. */
+function withoutEmpty(m: PerResource): PerResource {
+  for (const set of m.values()) {
+    if (isEmptySubjectSet(set)) {
+      const out = new Map<string, SubjectSet>();
+      for (const [id, s] of m) if (!isEmptySubjectSet(s)) out.set(id, s);
+      return out;
+    }
+  }
+  return m;
 }
 
 class LookupSubjectsStep {
@@ -43,99 +69,88 @@ class LookupSubjectsStep {
   direct(ids: readonly string[]): PerResource {
     const { resourceType, relation, subjectType, subjectRelation } = this.req;
     const builders = new Map<string, SubjectSetBuilder>();
-    const builder = (id: string): SubjectSetBuilder => {
-      let b = builders.get(id);
-      if (b === undefined) builders.set(id, (b = new SubjectSetBuilder()));
-      return b;
-    };
-    const nested = new Map<string, Map<string, string[]>>();
+    // Userset subjects by type, then relation, then subject id: the resource ids that name each.
+    const nested = new Map<string, Map<string, Map<string, string[]>>>();
     for (const id of ids) {
+      let b: SubjectSetBuilder | undefined;
       for (const subj of this.env.graph.subjects(resourceType, id, relation)) {
         if (subj.type === subjectType && subj.relation === subjectRelation) {
-          if (subj.id === WILDCARD) builder(id).addWildcard();
-          else builder(id).addConcrete(subj.id);
+          if (b === undefined) builders.set(id, (b = new SubjectSetBuilder()));
+          if (subj.id === WILDCARD) b.addWildcard();
+          else b.addConcrete(subj.id);
         }
         if (subj.relation !== undefined && subj.id !== WILDCARD) {
-          const key = `${subj.type}#${subj.relation}`;
-          let bySubject = nested.get(key);
-          if (bySubject === undefined) nested.set(key, (bySubject = new Map()));
+          let byRelation = nested.get(subj.type);
+          if (byRelation === undefined) nested.set(subj.type, (byRelation = new Map()));
+          let bySubject = byRelation.get(subj.relation);
+          if (bySubject === undefined) byRelation.set(subj.relation, (bySubject = new Map()));
           pushTo(bySubject, subj.id, id);
         }
       }
     }
-    for (const [key, bySubject] of nested) {
-      const hash = key.indexOf('#');
-      const sets = this.dispatch(key.slice(0, hash), key.slice(hash + 1), [...bySubject.keys()]);
-      for (const [sid, set] of sets) for (const rid of bySubject.get(sid)!) builder(rid).addSet(set);
-    }
-    const out = new Map<string, SubjectSet>();
-    for (const [id, b] of builders) out.set(id, b.build());
-    return out;
+    nested.forEach((byRelation, type) => {
+      byRelation.forEach((bySubject, rel) => {
+        // One batched dispatch per userset kind (in chunks), never one per nested object.
+        this.dispatch(type, rel, [...bySubject.keys()]).forEach((set, sid) => addTo(builders, bySubject.get(sid)!, set));
+      });
+    });
+    return built(builders);
   }
 
   rewrite(expr: RewriteExpr, ids: readonly string[]): PerResource {
     switch (expr.kind) {
       case 'nil':
-        return new Map();
+        return NOTHING;
       case 'computed':
         return this.dispatch(this.req.resourceType, expr.relation, ids);
       case 'arrow':
         return expr.mode === 'any' ? this.arrowAny(expr.tupleset, expr.computed, ids) : this.arrowAll(expr.tupleset, expr.computed, ids);
-      case 'union': {
-        let acc: PerResource = new Map();
-        for (const child of expr.children) acc = zip(acc, this.rewrite(child, ids), ids, unionSubjects);
-        return acc;
-      }
+      case 'union':
+        return unionEach(
+          expr.children.map((child) => this.rewrite(child, ids)),
+          ids,
+        );
       case 'intersection': {
         let acc: PerResource | undefined;
         let remaining = ids;
         for (const child of expr.children) {
           const r = this.rewrite(child, remaining);
           acc = acc === undefined ? r : zip(acc, r, remaining, intersectSubjects);
-          remaining = remaining.filter((id) => !isEmptySubjectSet(acc!.get(id) ?? EMPTY_SUBJECT_SET));
-          if (remaining.length === 0) return new Map();
+          const kept = acc;
+          remaining = remaining.filter((id) => hasAny(kept, id));
+          if (remaining.length === 0) return NOTHING;
         }
-        return acc ?? new Map();
+        return acc ?? NOTHING;
       }
       case 'exclusion': {
         const base = this.rewrite(expr.base, ids);
-        const remaining = ids.filter((id) => !isEmptySubjectSet(base.get(id) ?? EMPTY_SUBJECT_SET));
-        if (remaining.length === 0) return new Map();
-        return zip(base, this.rewrite(expr.subtract, remaining), remaining, subtractSubjects);
+        const remaining = ids.filter((id) => hasAny(base, id));
+        if (remaining.length === 0) return NOTHING;
+        const subtract = this.rewrite(expr.subtract, remaining);
+        return subtract.size === 0 ? base : zip(base, subtract, remaining, subtractSubjects);
       }
     }
   }
 
   private arrowAny(tupleset: string, computed: string, ids: readonly string[]): PerResource {
-    const byType = this.tuplesetSubjects(tupleset, ids).byType;
     const builders = new Map<string, SubjectSetBuilder>();
-    for (const [type, bySubject] of byType) {
-      if (!hasRelation(this.env.schema, type, computed)) continue;
-      const sets = this.dispatch(type, computed, [...bySubject.keys()]);
-      for (const [sid, set] of sets) {
-        for (const rid of bySubject.get(sid)!) {
-          let b = builders.get(rid);
-          if (b === undefined) builders.set(rid, (b = new SubjectSetBuilder()));
-          b.addSet(set);
-        }
-      }
-    }
-    const out = new Map<string, SubjectSet>();
-    for (const [id, b] of builders) out.set(id, b.build());
-    return out;
+    this.tuplesetSubjects(tupleset, ids).forEach((bySubject, type) => {
+      if (!hasRelation(this.env.schema, type, computed)) return;
+      this.dispatch(type, computed, [...bySubject.keys()]).forEach((set, sid) => addTo(builders, bySubject.get(sid)!, set));
+    });
+    return built(builders);
   }
 
   private arrowAll(tupleset: string, computed: string, ids: readonly string[]): PerResource {
-    const { byType, subjectsOf } = this.tuplesetSubjects(tupleset, ids);
     const setsByType = new Map<string, ReadonlyMap<string, SubjectSet>>();
-    for (const [type, bySubject] of byType) {
+    for (const [type, bySubject] of this.tuplesetSubjects(tupleset, ids)) {
       if (!hasRelation(this.env.schema, type, computed)) continue;
       setsByType.set(type, this.dispatch(type, computed, [...bySubject.keys()]));
     }
     const out = new Map<string, SubjectSet>();
-    for (const [id, subjects] of subjectsOf) {
+    for (const id of ids) {
       let acc: SubjectSet | undefined;
-      for (const subj of subjects) {
+      for (const subj of this.env.graph.subjects(this.req.resourceType, id, tupleset)) {
         const set = subj.id === WILDCARD ? EMPTY_SUBJECT_SET : (setsByType.get(subj.type)?.get(subj.id) ?? EMPTY_SUBJECT_SET);
         acc = acc === undefined ? set : intersectSubjects(acc, set);
         if (isEmptySubjectSet(acc)) break;
@@ -145,28 +160,26 @@ class LookupSubjectsStep {
     return out;
   }
 
-  private tuplesetSubjects(tupleset: string, ids: readonly string[]) {
+  /** The tupleset's subject objects by type, each with the resource ids that name it. */
+  private tuplesetSubjects(tupleset: string, ids: readonly string[]): Map<string, Map<string, string[]>> {
     const byType = new Map<string, Map<string, string[]>>();
-    const subjectsOf = new Map<string, { type: string; id: string }[]>();
     for (const id of ids) {
-      const list: { type: string; id: string }[] = [];
       for (const subj of this.env.graph.subjects(this.req.resourceType, id, tupleset)) {
-        list.push(subj);
         if (subj.id === WILDCARD) continue;
         let bySubject = byType.get(subj.type);
         if (bySubject === undefined) byType.set(subj.type, (bySubject = new Map()));
         pushTo(bySubject, subj.id, id);
       }
-      if (list.length > 0) subjectsOf.set(id, list);
     }
-    return { byType, subjectsOf };
+    return byType;
   }
 
-  private dispatch(type: string, relation: string, ids: readonly string[]): ReadonlyMap<string, SubjectSet> {
-    if (ids.length === 0) return new Map();
+  private dispatch(type: string, relation: string, ids: readonly string[]): PerResource {
+    if (ids.length === 0) return NOTHING;
     let merged: Map<string, SubjectSet> | undefined;
-    let first: ReadonlyMap<string, SubjectSet> | undefined;
-    for (const part of chunk(ids, DISPATCH_CHUNK_SIZE)) {
+    let first: PerResource | undefined;
+    for (let i = 0; i < ids.length; i += DISPATCH_CHUNK_SIZE) {
+      const part = ids.length <= DISPATCH_CHUNK_SIZE ? ids : ids.slice(i, i + DISPATCH_CHUNK_SIZE);
       const r = this.redispatch.dispatchLookupSubjects(
         {
           resourceType: type,
@@ -181,15 +194,66 @@ class LookupSubjectsStep {
       if (r.depthRequired > this.childDepth) this.childDepth = r.depthRequired;
       if (first === undefined) first = r.byResource;
       else {
-        merged ??= new Map(first);
-        for (const [k, v] of r.byResource) merged.set(k, v);
+        const into = (merged ??= new Map(first));
+        r.byResource.forEach((v, k) => into.set(k, v));
       }
     }
-    return merged ?? first ?? new Map();
+    return merged ?? first ?? NOTHING;
   }
 }
 
-function zip(a: ReadonlyMap<string, SubjectSet>, b: ReadonlyMap<string, SubjectSet>, ids: readonly string[], f: (x: SubjectSet, y: SubjectSet) => SubjectSet): PerResource {
+function hasAny(m: PerResource, id: string): boolean {
+  const set = m.get(id);
+  return set !== undefined && !isEmptySubjectSet(set);
+}
+
+/** `set` into the builder of each of `resourceIds`. */
+function addTo(builders: Map<string, SubjectSetBuilder>, resourceIds: readonly string[], set: SubjectSet): void {
+  for (const rid of resourceIds) {
+    let b = builders.get(rid);
+    if (b === undefined) builders.set(rid, (b = new SubjectSetBuilder()));
+    b.addSet(set);
+  }
+}
+
+function built(builders: ReadonlyMap<string, SubjectSetBuilder>): PerResource {
+  if (builders.size === 0) return NOTHING;
+  const out = new Map<string, SubjectSet>();
+  builders.forEach((b, id) => {
+    const set = b.build();
+    if (!isEmptySubjectSet(set)) out.set(id, set);
+  });
+  return out;
+}
+
+/** Per id, the union of the branches; a branch's answer itself when it is the only one with subjects. */
+function unionEach(branches: readonly PerResource[], ids: readonly string[]): PerResource {
+  const live = branches.filter((b) => b.size > 0);
+  if (live.length === 0) return NOTHING;
+  if (live.length === 1) return live[0]!;
+  const out = new Map<string, SubjectSet>();
+  for (const id of ids) {
+    let first: SubjectSet | undefined;
+    let builder: SubjectSetBuilder | undefined;
+    for (const branch of live) {
+      const set = branch.get(id);
+      if (set === undefined) continue;
+      if (first === undefined) first = set;
+      else {
+        if (builder === undefined) {
+          builder = new SubjectSetBuilder();
+          builder.addSet(first);
+        }
+        builder.addSet(set);
+      }
+    }
+    const set = builder?.build() ?? first;
+    if (set !== undefined && !isEmptySubjectSet(set)) out.set(id, set);
+  }
+  return out;
+}
+
+function zip(a: PerResource, b: PerResource, ids: readonly string[], f: (x: SubjectSet, y: SubjectSet) => SubjectSet): PerResource {
   const out = new Map<string, SubjectSet>();
   for (const id of ids) {
     const r = f(a.get(id) ?? EMPTY_SUBJECT_SET, b.get(id) ?? EMPTY_SUBJECT_SET);
