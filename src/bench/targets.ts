@@ -25,7 +25,8 @@ export const TARGETS: readonly Target[] = [
   { scenario: 'lookup-subjects', field: 'p99Ms', op: '<=', value: 5, unit: 'ms', atSize: 'large', label: 'LookupSubjects(channel, send, user) p99' },
   // 1.4M relationships in 10 s.
   { scenario: 'import-sqlite', field: 'relationshipsPerSec', op: '>=', value: 140_000, unit: 'rel/s', atSize: 'large', label: 'import into SQLite' },
-  { scenario: 'startup-sqlite', field: 'ms', op: '<=', value: 5_000, unit: 'ms', atSize: 'large', label: 'start-up from SQLite' },
+  // From the process's start to answering (index loaded).
+  { scenario: 'startup-sqlite', field: 'processMs', op: '<=', value: 5_000, unit: 'ms', atSize: 'large', label: 'start-up from SQLite' },
   { scenario: 'startup-sqlite', field: 'rssBytesPerRelationship', op: '<=', value: 300, unit: 'B/rel', atSize: 'large', label: 'resident memory per relationship' },
 ];
 

@@ -55,7 +55,10 @@ export async function buildRuntime(config: ServerConfig, hooks: RuntimeHooks = {
       const ds = new SqliteDatastore(config.datastorePath);
       const index = new RelationshipIndex();
       datastore = timed(ds);
-      replica = new Replica(datastore, index, { onError: (e) => console.error(`warden: catching up failed: ${(e as Error).message}`) });
+      replica = new Replica(datastore, index, {
+        snapshot: () => ds.snapshotLive(),
+        onError: (e) => console.error(`warden: catching up failed: ${(e as Error).message}`),
+      });
       gcSource = { revisionAt: (t) => ds.revisionAt(t), index };
       break;
     }

@@ -1,6 +1,7 @@
 /** Server configuration: defaults, and the environment variables every flag can also come from. */
 import { DEFAULT_LIMITS, type Limits } from '../service/types.js';
 import { DEFAULT_GC_INTERVAL_MS, DEFAULT_GC_WINDOW_MS, checkGcOptions } from './gc.js';
+import { DEFAULT_SLOW_REQUEST_MS } from './decorators/logging-service.js';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from './logger.js';
 
 export type DatastoreKind = 'sqlite' | 'memory' | 'postgres';
@@ -38,8 +39,10 @@ export interface ServerConfig {
   gcWindowMs: number;
   /** Time between garbage collections (ms); 0: never. */
   gcIntervalMs: number;
-  /** Least severe log level written (pino's levels); request lines are `info`. */
+  /** Least severe log level written (pino's levels). Request lines: `debug`, `info` when failed or slow. */
   logLevel: LogLevel;
+  /** A successful request slower than this (ms) is logged at `info`, with `slow: true`. */
+  slowRequestMs: number;
   /** Calls served at once (streams count until they end); more fail with RESOURCE_EXHAUSTED / 429. 0: no limit. */
   maxConcurrentRequests: number;
   /** Put GET /metrics behind the preshared key; by default it is open, like /healthz. */
@@ -65,6 +68,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   gcWindowMs: DEFAULT_GC_WINDOW_MS,
   gcIntervalMs: DEFAULT_GC_INTERVAL_MS,
   logLevel: 'info',
+  slowRequestMs: DEFAULT_SLOW_REQUEST_MS,
   maxConcurrentRequests: 1_000,
   metricsRequireKey: false,
   limits: DEFAULT_LIMITS,
@@ -94,6 +98,7 @@ export function checkConfig(c: ServerConfig): void {
   }
   checkGcOptions({ windowMs: c.gcWindowMs, intervalMs: c.gcIntervalMs });
   if (!isLogLevel(c.logLevel)) throw new Error(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${String(c.logLevel)}"`);
+  if (!Number.isFinite(c.slowRequestMs) || c.slowRequestMs < 0) throw new Error(`--slow-request-ms must be a non-negative number, got ${c.slowRequestMs}`);
   if (!Number.isInteger(c.maxConcurrentRequests) || c.maxConcurrentRequests < 0) {
     throw new Error(`--max-concurrent-requests must be a non-negative integer (0: no limit), got ${c.maxConcurrentRequests}`);
   }

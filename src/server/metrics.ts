@@ -8,12 +8,23 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DatastoreTimer } from '../store/proxy/timed-datastore.js';
+import { RequestHistogram, type Series } from './request-histogram.js';
 
 /** What the scrape-time collectors read; a Runtime (build.ts) has all of it. */
 export interface MetricsSources {
   readonly cache: { stats(): { hits: number; misses: number; size: number; bytes: number; evictions: number } };
   readonly datastore: { headRevision(): Promise<number> };
   readonly replica: { readonly head: number; readonly index: { readonly liveCount: number } };
+}
+
+type RequestLabels = Record<'operation' | 'transport' | 'code', string>;
+type FinishedCount = { readonly labels: RequestLabels; n: number };
+
+interface RequestSeries {
+  /** By code. */
+  readonly finished: Map<string, FinishedCount>;
+  readonly duration: Series;
+  readonly dispatches: Series;
 }
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -23,32 +34,25 @@ export class WardenMetrics {
   readonly registry = new Registry();
   private sources: MetricsSources | undefined;
 
-  readonly requests = new Counter({
-    name: 'warden_requests_total',
-    help: 'Requests finished, by operation (the WardenService method), transport and status code (OK or the error code).',
-    labelNames: ['operation', 'transport', 'code'] as const,
-    registers: [this.registry],
-  });
-  readonly duration = new Histogram({
-    name: 'warden_request_duration_seconds',
-    help: 'Time from the start of a request to its answer (to the end of the stream for streaming operations).',
-    labelNames: ['operation', 'transport'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
-  readonly inFlight = new Gauge({
-    name: 'warden_requests_in_flight',
-    help: 'Requests being served now (streams count until they end).',
-    labelNames: ['transport'] as const,
-    registers: [this.registry],
-  });
-  readonly dispatches = new Histogram({
-    name: 'warden_request_dispatches',
-    help: 'Graph dispatches (sub-problems evaluated, cache hits excluded) per request.',
-    labelNames: ['operation'] as const,
-    buckets: DISPATCH_BUCKETS,
-    registers: [this.registry],
-  });
+  // Per-request counts are plain numbers on the request path, which the counter and the gauge read at
+  // scrape time: a prom-client inc (or dec) hashes its labels on every call.
+  private readonly serving = new Map<string, number>();
+  readonly requests = finishedCounter(this.registry, () => this.finishedCounts());
+  readonly duration = new RequestHistogram(
+    'warden_request_duration_seconds',
+    'Time from the start of a request to its answer (to the end of the stream for streaming operations).',
+    ['operation', 'transport'],
+    LATENCY_BUCKETS,
+    this.registry,
+  );
+  readonly inFlight = servingGauge(this.registry, this.serving);
+  readonly dispatches = new RequestHistogram(
+    'warden_request_dispatches',
+    'Graph dispatches (sub-problems evaluated, cache hits excluded) per request.',
+    ['operation'],
+    DISPATCH_BUCKETS,
+    this.registry,
+  );
   readonly datastoreDuration = new Histogram({
     name: 'warden_datastore_query_duration_seconds',
     help: 'Time of each Datastore call, by method and outcome (ok or error).',
@@ -56,6 +60,9 @@ export class WardenMetrics {
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
+
+  // Everything one request updates, by operation and transport: found with two lookups per request.
+  private readonly byOperation = new Map<string, Map<string, RequestSeries>>();
 
   /** Feeds warden_datastore_query_duration_seconds; hand it to TimedDatastore. */
   readonly datastoreTimer: DatastoreTimer = {
@@ -108,11 +115,43 @@ export class WardenMetrics {
     );
   }
 
+  /** A request began; `requestEnded` when it finishes (or its stream ends). */
+  requestStarted(transport: string): void {
+    this.serving.set(transport, (this.serving.get(transport) ?? 0) + 1);
+  }
+
+  requestEnded(transport: string): void {
+    this.serving.set(transport, (this.serving.get(transport) ?? 0) - 1);
+  }
+
   /** One finished request (also those refused before reaching the service). */
   observeRequest(operation: string, transport: string, code: string, seconds: number, dispatches?: number): void {
-    this.requests.labels(operation, transport, code).inc();
-    this.duration.labels(operation, transport).observe(seconds);
-    if (dispatches !== undefined) this.dispatches.labels(operation).observe(dispatches);
+    const series = this.seriesOf(operation, transport);
+    let count = series.finished.get(code);
+    if (count === undefined) series.finished.set(code, (count = { labels: { operation, transport, code }, n: 0 }));
+    count.n++;
+    series.duration.observe(seconds);
+    if (dispatches !== undefined) series.dispatches.observe(dispatches);
+  }
+
+  // Keyed by the label values themselves, not a string built from them per request.
+  private seriesOf(operation: string, transport: string): RequestSeries {
+    let byTransport = this.byOperation.get(operation);
+    if (byTransport === undefined) this.byOperation.set(operation, (byTransport = new Map()));
+    let series = byTransport.get(transport);
+    if (series === undefined) {
+      series = {
+        finished: new Map(),
+        duration: this.duration.series({ operation, transport }),
+        dispatches: this.dispatches.series({ operation }),
+      };
+      byTransport.set(transport, series);
+    }
+    return series;
+  }
+
+  private *finishedCounts(): Iterable<FinishedCount> {
+    for (const byTransport of this.byOperation.values()) for (const series of byTransport.values()) yield* series.finished.values();
   }
 
   /** Starts reading the runtime's state at scrape time. */
@@ -123,4 +162,29 @@ export class WardenMetrics {
   async scrape(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
+}
+
+function servingGauge(registry: Registry, serving: ReadonlyMap<string, number>): Gauge<'transport'> {
+  return new Gauge({
+    name: 'warden_requests_in_flight',
+    help: 'Requests being served now (streams count until they end).',
+    labelNames: ['transport'] as const,
+    registers: [registry],
+    collect() {
+      for (const [transport, n] of serving) this.labels(transport).set(n);
+    },
+  });
+}
+
+function finishedCounter(registry: Registry, finished: () => Iterable<FinishedCount>): Counter<keyof RequestLabels> {
+  return new Counter({
+    name: 'warden_requests_total',
+    help: 'Requests finished, by operation (the WardenService method), transport and status code (OK or the error code).',
+    labelNames: ['operation', 'transport', 'code'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { labels, n } of finished()) this.inc(labels, n);
+    },
+  });
 }

@@ -42,8 +42,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const runtime = await buildRuntime(config, { datastoreTimer: metrics.datastoreTimer });
   metrics.watch(runtime);
   // Bootstrap below uses the bare service: loading the example is not a request.
-  const service = decorateService(runtime.service, { logger, metrics, maxConcurrentRequests: config.maxConcurrentRequests });
-  const observer = edgeObserver({ logger, metrics });
+  const decorations = { logger, metrics, maxConcurrentRequests: config.maxConcurrentRequests, slowRequestMs: config.slowRequestMs };
+  const service = decorateService(runtime.service, decorations);
+  const observer = edgeObserver(decorations);
   let bootstrapped: number | undefined;
   try {
     if (config.bootstrap) {

@@ -1,4 +1,4 @@
-import { engineFor, walkBudget, type ServiceDeps } from './deps.js';
+import { engineContext, engineFor, type ServiceDeps } from './deps.js';
 import { objectField, relationField, subjectField } from './input.js';
 import type { CallOptions, CheckRequest, CheckResponse } from './types.js';
 
@@ -6,13 +6,7 @@ export async function check(deps: ServiceDeps, req: CheckRequest, call?: CallOpt
   const resource = objectField(req.resource, 'resource');
   const permission = relationField(req.permission, 'permission');
   const subject = subjectField(req.subject, 'subject');
-  const read = await deps.consistency.resolveWithSchema(req.consistency, call?.signal);
-  const graph = deps.replica.index.snapshot(read.revision);
-  const allowed = engineFor(deps, read).check(
-    { schema: read.schema.schema, graph, maxDepth: deps.limits.maxDepth, budget: walkBudget(deps, call) },
-    resource,
-    permission,
-    subject,
-  );
+  const read = deps.consistency.nowWithSchema(req.consistency) ?? (await deps.consistency.resolveWithSchema(req.consistency, call));
+  const allowed = engineFor(deps, read).check(engineContext(deps, read.revision, read.schema, call), resource, permission, subject);
   return { allowed, zookie: deps.consistency.zookie(read.revision, read.schema) };
 }

@@ -1,8 +1,7 @@
 import { InvalidArgumentError } from '../core/errors.js';
 import { formatObjectRef, formatSubjectRef } from '../core/refs.js';
 import type { ExpandNode } from '../engine/engine.js';
-import type { ServiceDeps } from './deps.js';
-import { walkBudget } from './deps.js';
+import { engineContext, type ServiceDeps } from './deps.js';
 import { objectField, relationField } from './input.js';
 import type { CallOptions, ExpandRequest, ExpandResponse, ExpandTree } from './types.js';
 
@@ -13,9 +12,9 @@ export async function expand(deps: ServiceDeps, req: ExpandRequest, call?: CallO
   if (req.maxDepth !== undefined && req.maxDepth !== null && req.maxDepth !== 0 && (!Number.isInteger(req.maxDepth) || req.maxDepth < 0 || req.maxDepth > max)) {
     throw new InvalidArgumentError(`\`maxDepth\` must be an integer from 1 to ${max}`);
   }
-  const read = await deps.consistency.resolveWithSchema(req.consistency, call?.signal);
+  const read = await deps.consistency.resolveWithSchema(req.consistency, call);
   const node = deps.engine.expand(
-    { schema: read.schema.schema, graph: deps.replica.index.snapshot(read.revision), maxDepth: max, budget: walkBudget(deps, call) },
+    engineContext(deps, read.revision, read.schema, call),
     resource,
     permission,
     req.maxDepth || max,

@@ -1,4 +1,4 @@
-import { engineFor, walkBudget, type ServiceDeps } from './deps.js';
+import { engineContext, engineFor, readForPage, type ServiceDeps } from './deps.js';
 import { decodeCursor, encodeCursor, isString, pageSize, relationField, subjectField, typeField } from './input.js';
 import type { CallOptions, LookupResourcesRequest, LookupResourcesResponse } from './types.js';
 import { SchemaNotFoundError } from '../core/errors.js';
@@ -9,10 +9,10 @@ export async function lookupResources(deps: ServiceDeps, req: LookupResourcesReq
   const subject = subjectField(req.subject, 'subject');
   const limit = pageSize(req.limit, deps.limits);
   const cursor = decodeCursor(req.cursor, isString);
-  const read = cursor ? await deps.consistency.pinned(cursor.revision, call?.signal) : await deps.consistency.resolve(req.consistency, call?.signal);
+  const read = await readForPage(deps, cursor, req.consistency, call);
   if (!read.schema) throw new SchemaNotFoundError();
   const page = engineFor(deps, read).lookupResources(
-    { schema: read.schema.schema, graph: deps.replica.index.snapshot(read.revision), maxDepth: deps.limits.maxDepth, budget: walkBudget(deps, call) },
+    engineContext(deps, read.revision, read.schema, call),
     resourceType,
     permission,
     subject,

@@ -1,5 +1,5 @@
 import { SchemaNotFoundError } from '../core/errors.js';
-import { engineFor, walkBudget, type ServiceDeps } from './deps.js';
+import { engineContext, engineFor, readForPage, type ServiceDeps } from './deps.js';
 import { decodeCursor, encodeCursor, isString, objectField, pageSize, relationField, subjectTypeField } from './input.js';
 import type { CallOptions, LookedUpSubject, LookupSubjectsRequest, LookupSubjectsResponse } from './types.js';
 
@@ -9,10 +9,10 @@ export async function lookupSubjects(deps: ServiceDeps, req: LookupSubjectsReque
   const subjectType = subjectTypeField(req.subjectType, 'subjectType');
   const limit = pageSize(req.limit, deps.limits);
   const cursor = decodeCursor(req.cursor, isString);
-  const read = cursor ? await deps.consistency.pinned(cursor.revision, call?.signal) : await deps.consistency.resolve(req.consistency, call?.signal);
+  const read = await readForPage(deps, cursor, req.consistency, call);
   if (!read.schema) throw new SchemaNotFoundError();
   const all = engineFor(deps, read).lookupSubjects(
-    { schema: read.schema.schema, graph: deps.replica.index.snapshot(read.revision), maxDepth: deps.limits.maxDepth, budget: walkBudget(deps, call) },
+    engineContext(deps, read.revision, read.schema, call),
     resource,
     permission,
     subjectType.type,

@@ -1,5 +1,5 @@
 import { formatRelationship, parseRelationship } from '../core/refs.js';
-import type { ServiceDeps } from './deps.js';
+import { readForPage, type ServiceDeps } from './deps.js';
 import { decodeCursor, encodeCursor, filterField, isString, pageSize } from './input.js';
 import type { CallOptions, ReadRelationshipsRequest, ReadRelationshipsResponse } from './types.js';
 
@@ -8,7 +8,7 @@ export async function readRelationships(deps: ServiceDeps, req: ReadRelationship
   const filter = filterField(req.filter);
   const limit = pageSize(req.limit, deps.limits);
   const cursor = decodeCursor(req.cursor, isString);
-  const read = cursor ? await deps.consistency.pinned(cursor.revision, call?.signal) : await deps.consistency.resolve(req.consistency, call?.signal);
+  const read = await readForPage(deps, cursor, req.consistency, call);
   const after = cursor ? parseRelationship(cursor.after) : undefined;
   // One extra row tells whether another page follows without a second query.
   const rows = await deps.datastore.readRelationships(filter, read.revision, { limit: limit + 1, ...(after ? { after } : {}) });

@@ -70,6 +70,8 @@ export interface DeleteResult {
   readonly partial: boolean;
 }
 
+export type CommitHandler = (head: Revision, committed?: RevisionChanges) => void;
+
 export interface Datastore {
   /** A stable id of this store (its data, not this process), carried in zookies. */
   readonly storeId: string;
@@ -93,13 +95,30 @@ export interface Datastore {
   readRelationships(filter: RelationshipFilter, at: Revision, options?: ReadOptions): Promise<Relationship[]>;
   /** How many live relationships at `at` match `filter`. */
   countRelationships(filter: RelationshipFilter, at: Revision): Promise<number>;
-  /** The committed revisions after `after`, oldest first, at most `limit` of them. */
-  changesSince(after: Revision, limit?: number): Promise<RevisionChanges[]>;
+  /**
+   * Touches the relationships of each batch at a new revision of its own, as `write` would (each batch
+   * names a relationship at most once; a later batch naming it again is a no-op), and resolves with
+   * the last revision written, or undefined when there was no batch. When `batches` throws, the
+   * batches it yielded before are written and the error is rethrown. A store may commit several
+   * batches in one transaction (SQLite does, into an empty store): a crash then loses all of them, and
+   * running the import again redoes them.
+   */
+  importRelationships(batches: AsyncIterable<readonly Relationship[]>): Promise<Revision | undefined>;
+  /**
+   * The committed revisions after `after`, oldest first, at most `limit` of them. With `maxChanges`,
+   * the answer stops after the first revision that brings its changes to that many (so a caller can
+   * bound its memory): an answer of fewer than `limit` revisions with fewer than `maxChanges` changes
+   * is the end of the feed.
+   */
+  changesSince(after: Revision, limit?: number, maxChanges?: number): Promise<RevisionChanges[]>;
   /**
    * Registers a wake-up called after this store sees a new head (its own commits; a networked store also
    * other processes' commits). A hint only: readers must still call changesSince. Returns an unsubscribe.
+   * `committed`, when given, is what this process just committed at `head` (the store's own write or
+   * schema write, not a delete by filter): applying it to an index at `head - 1` gives the same state as
+   * applying the feed's entry for `head`, so a follower may skip reading it back.
    */
-  onCommit(listener: (head: Revision) => void): () => void;
+  onCommit(listener: CommitHandler): () => void;
   /** Drops history (deleted rows, old schemas) no longer visible at revisions >= `before`. Returns rows removed. */
   collectGarbage(before: Revision): Promise<number>;
   close(): Promise<void>;

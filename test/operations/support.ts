@@ -40,9 +40,10 @@ definition doc {
 }
 `;
 
+/** Logs at `config.logLevel`, by default debug: every request writes a line. */
 export async function startObserved(config: Partial<ServerConfig> = {}, token?: string): Promise<ObservedServer> {
   const lines: LogLine[] = [];
-  const logger = createLogger('info', { write: (s: string) => void lines.push(JSON.parse(s) as LogLine) });
+  const logger = createLogger(config.logLevel ?? 'debug', { write: (s: string) => void lines.push(JSON.parse(s) as LogLine) });
   const server = await startServer(
     { ...DEFAULT_CONFIG, datastore: 'memory', host: '127.0.0.1', httpPort: 0, grpcPort: 0, bootstrap: false, shutdownGraceMs: 200, quantizationMs: 0, ...config },
     { logger },

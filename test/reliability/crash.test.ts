@@ -52,7 +52,7 @@ const importBody = (seed: number) => Array.from({ length: IMPORT_TOTAL }, (_, k)
 function importRowCounter(dbPath: string, seed: number): { count(): number; close(): void } {
   const db = new Sqlite(dbPath, { readonly: true, fileMustExist: true });
   const stmt = db.prepare<[string, string], { n: number }>(
-    "SELECT count(*) AS n FROM relationships WHERE resource_type = 'doc' AND resource_id >= ? AND resource_id < ? AND deleted_rev IS NULL",
+    "SELECT count(*) AS n FROM relationships WHERE resource_type = 'doc' AND resource_id >= ? AND resource_id < ? AND deleted_rev = 0",
   );
   return { count: () => stmt.get(`s${seed}-i`, `s${seed}-j`)!.n, close: () => db.close() };
 }

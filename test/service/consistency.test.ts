@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RevisionUnavailableError } from '../../src/core/errors.js';
 import { buildRuntime, type Runtime } from '../../src/server/build.js';
 import { DEFAULT_CONFIG } from '../../src/server/config.js';
 
@@ -113,6 +114,20 @@ describe('consistency', () => {
     rt = await open();
     expect((await send('user:ana', { atLeastAsFresh: zookie })).allowed).toBe(true);
     expect((await send('user:ana', { atExactSnapshot: zookie })).allowed).toBe(true);
+  });
+
+  it('after a restart, refuses an exact snapshot older than the start with a clear error', async () => {
+    const { zookie: older } = await write('channel:wa1#assigned_user@user:ana');
+    await remove('channel:wa1#assigned_user@user:ana');
+    const { zookie: newest } = await write('channel:wa2#assigned_user@user:ana');
+    await rt.close();
+    rt = await open();
+    const refused = send('user:ana', { atExactSnapshot: older });
+    await expect(refused).rejects.toBeInstanceOf(RevisionUnavailableError);
+    await expect(refused).rejects.toThrow(/older than this server's start: it loaded the store at revision \d+/);
+    // Fresher reads of the same zookie, and exact reads from the start on, are answered.
+    expect((await send('user:ana', { atLeastAsFresh: older })).allowed).toBe(false);
+    expect((await send('user:ana', { atExactSnapshot: newest })).allowed).toBe(false);
   });
 });
 

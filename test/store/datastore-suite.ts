@@ -345,6 +345,63 @@ export function runDatastoreSuite(
       expect(await readAll(8)).toEqual([a, b]);
     });
 
+    it('imports batches at a revision each; a relationship named again later is touched once', async () => {
+      async function* batches() {
+        yield [rel('doc:d1#viewer@user:ana'), rel('doc:d2#viewer@user:ana#...')];
+        yield [];
+        yield [rel('doc:d3#viewer@team:t#member'), rel('doc:d1#viewer@user:ana')];
+        yield [rel('doc:d4#viewer@user:*')];
+      }
+      await ds.writeSchema('definition user {}', 'h');
+      const last = await ds.importRelationships(batches());
+      expect(last).toBe(4);
+      expect(await readAll(4)).toEqual(
+        sorted(['doc:d1#viewer@user:ana', 'doc:d2#viewer@user:ana', 'doc:d3#viewer@team:t#member', 'doc:d4#viewer@user:*']),
+      );
+      const feed = await ds.changesSince(1);
+      expect(feed.map((c) => c.revision)).toEqual([2, 3, 4]);
+      expect(feed.map(changeStrings)).toEqual([
+        ['touch doc:d1#viewer@user:ana', 'touch doc:d2#viewer@user:ana'],
+        ['touch doc:d3#viewer@team:t#member'],
+        ['touch doc:d4#viewer@user:*'],
+      ]);
+      expect(await readAll(2)).toEqual(['doc:d1#viewer@user:ana', 'doc:d2#viewer@user:ana']);
+      // Still a normal store afterwards: creates of imported relationships are refused, writes land.
+      await expect(ds.write({ updates: up('create', 'doc:d3#viewer@team:t#member') })).rejects.toBeInstanceOf(RelationshipExistsError);
+      expect(await touch('doc:d5#viewer@user:bob')).toBe(5);
+      expect(await ds.countRelationships({ subject: { type: 'user', id: 'ana' } }, 5)).toBe(2);
+      expect(await ds.importRelationships((async function* () {})())).toBeUndefined();
+    });
+
+    it('keeps the batches an import source yielded before it failed', async () => {
+      async function* failing() {
+        yield [rel('doc:d1#viewer@user:ana')];
+        yield [rel('doc:d2#viewer@user:ana')];
+        throw new InvalidArgumentError('line 3: bad');
+      }
+      await expect(ds.importRelationships(failing())).rejects.toThrow(/line 3: bad/);
+      expect(await ds.headRevision()).toBe(2);
+      expect(await readAll(2)).toEqual(['doc:d1#viewer@user:ana', 'doc:d2#viewer@user:ana']);
+      // Into a store that is no longer empty, batch by batch: the same outcome.
+      await expect(ds.importRelationships(failing())).rejects.toThrow(/line 3: bad/);
+      expect(await readAll(await ds.headRevision())).toEqual(['doc:d1#viewer@user:ana', 'doc:d2#viewer@user:ana']);
+    });
+
+    it('marks the end of the feed under maxChanges: a short answer with fewer changes is all there is', async () => {
+      for (let i = 0; i < 5; i++) await touch(`doc:d${i}#viewer@user:a`, `doc:d${i}#viewer@user:b`);
+      const seen: number[] = [];
+      let after = 0;
+      for (let calls = 0; calls < 10; calls++) {
+        const page = await ds.changesSince(after, 100, 3);
+        if (page.length === 0) break;
+        for (const rc of page) seen.push(rc.revision);
+        after = page[page.length - 1]!.revision;
+        const changes = page.reduce((n, rc) => n + rc.changes.length, 0);
+        if (page.length < 100 && changes < 3) break;
+      }
+      expect(seen).toEqual([1, 2, 3, 4, 5]);
+    });
+
     it('handles a 10,000-update batch in one revision', async () => {
       const updates = Array.from({ length: 10_000 }, (_, i) => ({
         operation: 'touch' as const,

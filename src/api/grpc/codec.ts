@@ -111,7 +111,8 @@ export function decodeUpdates(m: Message): WriteRelationshipsRequest['updates'] 
 }
 
 export function encodeCheckBulkResult(r: CheckBulkItemResult): Message {
-  return r.error ? { allowed: false, error: r.error } : { allowed: r.allowed };
+  // An answered item already has the message's shape: sent as it is, not copied.
+  return r.error ? { allowed: false, error: r.error } : r;
 }
 
 const TREE_KINDS: Record<ExpandTree['kind'], string> = {

@@ -3,6 +3,7 @@
  * streaming RPCs turn the service's pages into a stream (see the .proto files for the message shapes).
  */
 import type { WardenService } from '../../service/types.js';
+import { bindToRequest } from '../request-context.js';
 import type { HandlerTable, RpcHandler } from './calls.js';
 import {
   decodeConsistency,
@@ -74,11 +75,9 @@ export function permissionsHandlers(service: WardenService): HandlerTable {
     }),
     CheckBulk: unary(async (m) => {
       const r = await service.checkBulk({
-        items: messages(m, 'items').map((i) => ({
-          resource: reqString(i, 'resource'),
-          permission: reqString(i, 'permission'),
-          subject: reqString(i, 'subject'),
-        })),
+        // Not copied field by field: the service checks each field's type itself, and with proto3
+        // defaults an item always carries the three strings.
+        items: messages(m, 'items') as { resource: string; permission: string; subject: string }[],
         consistency: decodeConsistency(m.consistency),
       });
       return { results: r.results.map(encodeCheckBulkResult), zookie: r.zookie };
@@ -98,7 +97,7 @@ export function permissionsHandlers(service: WardenService): HandlerTable {
           m,
           pageSize,
           signal,
-          (page) =>
+          bindToRequest((page) =>
             service.lookupResources({
               resourceType: reqString(m, 'resourceType'),
               permission: reqString(m, 'permission'),
@@ -106,6 +105,7 @@ export function permissionsHandlers(service: WardenService): HandlerTable {
               consistency: decodeConsistency(m.consistency),
               ...page,
             }),
+          ),
           (p) => p.resources.length,
         ),
         (p) => ({ resourceIds: p.resources, zookie: p.zookie, afterCursor: p.cursor ?? '' }),
@@ -117,7 +117,7 @@ export function permissionsHandlers(service: WardenService): HandlerTable {
           m,
           pageSize,
           signal,
-          (page) =>
+          bindToRequest((page) =>
             service.lookupSubjects({
               resource: reqString(m, 'resource'),
               permission: reqString(m, 'permission'),
@@ -125,6 +125,7 @@ export function permissionsHandlers(service: WardenService): HandlerTable {
               consistency: decodeConsistency(m.consistency),
               ...page,
             }),
+          ),
           (p) => p.subjects.length,
         ),
         (p) => ({ subjects: p.subjects.map(encodeLookedUpSubject), zookie: p.zookie, afterCursor: p.cursor ?? '' }),
@@ -154,7 +155,7 @@ export function relationshipsHandlers(service: WardenService): HandlerTable {
           m,
           pageSize,
           signal,
-          (page) => service.readRelationships({ filter: decodeFilter(m.filter), consistency: decodeConsistency(m.consistency), ...page }),
+          bindToRequest((page) => service.readRelationships({ filter: decodeFilter(m.filter), consistency: decodeConsistency(m.consistency), ...page })),
           (p) => p.relationships.length,
         ),
         (p) => ({ relationships: p.relationships, zookie: p.zookie, afterCursor: p.cursor ?? '' }),

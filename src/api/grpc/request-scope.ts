@@ -13,6 +13,7 @@ import {
   REQUEST_ID_KEY,
   requestIdFrom,
   runInRequest,
+  type CancelSource,
   type EdgeObserver,
   type RequestContext,
 } from '../request-context.js';
@@ -71,13 +72,27 @@ export function scopeRequests(
 function openScope(call: AnyCall): RequestContext {
   const given = call.metadata.get(REQUEST_ID_KEY)[0];
   const id = requestIdFrom(given === undefined ? undefined : String(given));
-  const ac = new AbortController();
-  if (call.cancelled) ac.abort();
-  else call.once('cancelled', () => ac.abort());
   const md = new grpc.Metadata();
   md.set(REQUEST_ID_KEY, id);
   call.sendMetadata(md);
-  return newRequestContext('grpc', id, ac.signal, deadlineMs(call.getDeadline()));
+  return newRequestContext('grpc', id, new CallCancelSource(call), deadlineMs(call.getDeadline()));
+}
+
+// grpc-js emits 'cancelled' after every call, answered ones included: a signal made up front would be
+// aborted (a DOMException built) on each of them. Made only when a wait needs it, it costs nothing here.
+class CallCancelSource implements CancelSource {
+  constructor(private readonly call: AnyCall) {}
+
+  get cancelled(): boolean {
+    return this.call.cancelled;
+  }
+
+  makeSignal(): AbortSignal {
+    const ac = new AbortController();
+    if (this.call.cancelled) ac.abort();
+    else this.call.once('cancelled', () => ac.abort());
+    return ac.signal;
+  }
 }
 
 function deadlineMs(d: grpc.Deadline): number | undefined {

@@ -3,7 +3,7 @@
  * also produce `/openapi.json`. The composition root (server/) serves it; nothing here listens.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { AuthzError } from '../../core/errors.js';
 import type { WardenService } from '../../service/types.js';
@@ -43,23 +43,16 @@ export function createHttpApp(opts: HttpAppOptions): OpenAPIHono {
   );
 
   app.use('*', requestScope(app, opts.observer));
-  app.use('/v1/*', refuseCrossSite);
   const checkBearer = bearerChecker(opts.presharedKey);
-  if (checkBearer) {
-    // Before the body limit, so that an unauthenticated client cannot make the server read its body.
-    app.use('/v1/*', async (c, next) => {
-      checkBearer(c.req.header('authorization'));
-      await next();
-    });
-  }
-  const limitBody = bodyLimit({
-    maxSize: opts.maxBodyBytes,
-    onError: () => {
-      throw new HttpTransportError(413, 'RESOURCE_EXHAUSTED', 'REQUEST_TOO_LARGE', `request body is larger than ${opts.maxBodyBytes} bytes`);
-    },
+  const limit = limitBody(opts.maxBodyBytes);
+  // The API's guards in one middleware (each hono layer is an async frame per request), in order:
+  // cross-site browsers, then the key (before the body limit, so that an unauthenticated client cannot
+  // make the server read its body), then the body size.
+  app.use('/v1/*', (c, next) => {
+    refuseCrossSite(c);
+    checkBearer?.(c.req.header('authorization'));
+    return limit(c, next);
   });
-  // An import is streamed and may be any size; readLines limits each of its lines instead.
-  app.use('/v1/*', (c, next) => (c.req.path === IMPORT_PATH ? next() : limitBody(c, next)));
 
   registerSchemaRoutes(app, service);
   registerRelationshipRoutes(app, service);
@@ -90,14 +83,32 @@ export function createHttpApp(opts: HttpAppOptions): OpenAPIHono {
 }
 
 /**
+ * hono's bodyLimit reads `c.req.raw.body`, which makes @hono/node-server build a whole web Request (a
+ * body stream and two AbortSignals) for every request. A body that declares its length is judged by
+ * that length, as bodyLimit does itself, and without it; only a chunked body needs it to count bytes.
+ */
+function limitBody(maxBytes: number): MiddlewareHandler {
+  const tooLarge = () => {
+    throw new HttpTransportError(413, 'RESOURCE_EXHAUSTED', 'REQUEST_TOO_LARGE', `request body is larger than ${maxBytes} bytes`);
+  };
+  const counting = bodyLimit({ maxSize: maxBytes, onError: tooLarge });
+  return (c, next) => {
+    // An import is streamed and may be any size; readLines limits each of its lines instead.
+    if (c.req.path === IMPORT_PATH || c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+    const length = c.req.header('content-length');
+    if (length === undefined || c.req.header('transfer-encoding') !== undefined) return counting(c, next);
+    return Number.parseInt(length || '0', 10) > maxBytes ? tooLarge() : next();
+  };
+}
+
+/**
  * Browsers may send a text/plain POST to any origin without asking first, so a web page could import
  * or write relationships into a server running without a key. Browsers mark such requests; clients
  * that are not browsers send no Sec-Fetch-Site at all.
  */
-const refuseCrossSite: MiddlewareHandler = async (c, next) => {
+function refuseCrossSite(c: Context): void {
   const site = c.req.header('sec-fetch-site');
   if (site !== undefined && site !== 'same-origin' && site !== 'none') {
     throw new AuthzError('PERMISSION_DENIED', 'CROSS_SITE_REQUEST', 'cross-site browser requests are not accepted');
   }
-  await next();
-};
+}

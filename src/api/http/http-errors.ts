@@ -9,6 +9,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
 import { describeError } from '../errors.js';
+import './context-vars.js';
 import type { ErrorCode } from '../../core/errors.js';
 
 export interface ErrorBody {
@@ -73,7 +74,7 @@ export function errorResponse(c: Context, err: unknown): Response {
   const d = describeHttpError(err);
   if (d.unexpected !== undefined) logUnexpected(c.req.method, c.req.path, d.unexpected);
   if (d.status === 401) c.header('WWW-Authenticate', 'Bearer');
-  if (hasBody(c) && !consumedBodies.has(c) && !isMalformedJson(err)) {
+  if (hasBody(c) && c.get('bodyConsumed') === undefined && !isMalformedJson(err)) {
     // Refused before its body was read (401, 413, a bad import line...): the rest of the body is still
     // on the wire, and @hono/node-server may cut such a connection later, under the client's next
     // request. Closing it now, and saying so, lets the client open a fresh one.
@@ -82,11 +83,9 @@ export function errorResponse(c: Context, err: unknown): Response {
   return c.json(d.body, d.status);
 }
 
-const consumedBodies = new WeakSet<Context>();
-
 /** Records that the request's body has been read to its end, so that an error may keep the connection. */
 export function markBodyConsumed(c: Context): void {
-  consumedBodies.add(c);
+  c.set('bodyConsumed', true);
 }
 
 // hono's validator throws this only after reading the whole body.

@@ -1,6 +1,7 @@
 /** WriteRelationships, DeleteRelationships and ReadRelationships over HTTP. */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { WardenService } from '../../service/types.js';
+import { inScope } from './request-scope.js';
 import {
   BEARER_SECURITY,
   ConsistencySchema,
@@ -98,7 +99,7 @@ export const readRelationshipsRoute = createRoute({
 });
 
 export function registerRelationshipRoutes(app: OpenAPIHono, service: WardenService): void {
-  app.openapi(writeRelationshipsRoute, async (c) => c.json(await service.writeRelationships(c.req.valid('json')), 200));
-  app.openapi(deleteRelationshipsRoute, async (c) => c.json(await service.deleteRelationships(c.req.valid('json')), 200));
-  app.openapi(readRelationshipsRoute, async (c) => c.json(await service.readRelationships(c.req.valid('json')), 200));
+  app.openapi(writeRelationshipsRoute, async (c) => c.json(await inScope(c, () => service.writeRelationships(c.req.valid('json'))), 200));
+  app.openapi(deleteRelationshipsRoute, async (c) => c.json(await inScope(c, () => service.deleteRelationships(c.req.valid('json'))), 200));
+  app.openapi(readRelationshipsRoute, async (c) => c.json(await inScope(c, () => service.readRelationships(c.req.valid('json'))), 200));
 }

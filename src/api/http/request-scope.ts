@@ -5,10 +5,20 @@
  * before the key check and the body limit, so that refused requests have an id too and reach the edge
  * observer.
  */
+import { ServerResponse } from 'node:http';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { ErrorCode } from '../../core/errors.js';
-import { newRequestContext, operationName, REQUEST_ID_KEY, requestIdFrom, runInRequest, type EdgeObserver } from '../request-context.js';
+import {
+  newRequestContext,
+  operationName,
+  REQUEST_ID_KEY,
+  requestIdFrom,
+  runInRequest,
+  type CancelSource,
+  type EdgeObserver,
+} from '../request-context.js';
+import './context-vars.js';
 import { describeHttpError } from './http-errors.js';
 
 // Responses that hono or a validation hook make without an error object carry only their status.
@@ -30,10 +40,11 @@ export function requestScope(app: OpenAPIHono, observer: EdgeObserver | undefine
   const operationOf = (method: string, path: string) => (operations ??= operationTable(app)).get(`${method.toLowerCase()} ${path}`) ?? 'unknown';
   return async (c, next) => {
     const started = performance.now();
-    const ctx = newRequestContext('http', requestIdFrom(c.req.header(REQUEST_ID_KEY)), c.req.raw.signal);
+    const ctx = newRequestContext('http', requestIdFrom(c.req.header(REQUEST_ID_KEY)), new ResponseCancelSource(c));
+    c.set('requestScope', ctx);
     await runInRequest(ctx, next);
     try {
-      c.res.headers.set(REQUEST_ID_KEY, ctx.id);
+      if (c.get('answerWithId') !== c.res) c.res.headers.set(REQUEST_ID_KEY, ctx.id);
     } catch {
       // A response with immutable headers (none of ours) goes without the echo rather than failing.
     }
@@ -42,6 +53,51 @@ export function requestScope(app: OpenAPIHono, observer: EdgeObserver | undefine
     const { code, reason } = outcomeOf(c);
     observer.unserved(ctx, { operation: operationOf(c.req.method, c.req.path), code, reason, durationMs: performance.now() - started });
   };
+}
+
+/**
+ * Calls `f` (a service call) in the request's scope. Route handlers run after an await (the body is
+ * read first), when the scope is no longer current (request-context.ts says why it does not follow
+ * awaits by itself): every service call of a route goes through this.
+ */
+export function inScope<T>(c: Context, f: () => T): T {
+  const ctx = c.get('requestScope');
+  return ctx === undefined ? f() : runInRequest(ctx, f);
+}
+
+/**
+ * A 200 JSON answer that already carries the request id. Setting the header afterwards, as the scope
+ * does for every other response, turns @hono/node-server's plain header object into a web Headers
+ * (built, then converted back when written); the hot routes answer through this instead.
+ */
+export function okJson(c: Context, body: unknown): Response {
+  const id = c.get('requestScope')?.id;
+  if (id === undefined) return c.json(body, 200);
+  const res = new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json', [REQUEST_ID_KEY]: id } });
+  c.set('answerWithId', res);
+  return res;
+}
+
+/**
+ * @hono/node-server aborts `c.req.raw.signal` when the response closes before it was written; reading
+ * the signal makes it (request-context.ts says why that is worth avoiding), so the flag reads the same
+ * condition off the Node response. Without one (app.request() in tests, HTTP/2) the signal is the flag.
+ */
+class ResponseCancelSource implements CancelSource {
+  private readonly res: ServerResponse | undefined;
+
+  constructor(private readonly c: Context) {
+    const outgoing = (c.env as { outgoing?: unknown } | undefined)?.outgoing;
+    this.res = outgoing instanceof ServerResponse ? outgoing : undefined;
+  }
+
+  get cancelled(): boolean {
+    return this.res ? this.res.destroyed && !this.res.writableFinished : this.c.req.raw.signal.aborted;
+  }
+
+  makeSignal(): AbortSignal {
+    return this.c.req.raw.signal;
+  }
 }
 
 function outcomeOf(c: Context): { code: string; reason?: string } {

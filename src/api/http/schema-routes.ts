@@ -2,6 +2,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { InvalidArgumentError } from '../../core/errors.js';
 import type { Consistency, WardenService } from '../../service/types.js';
+import { inScope } from './request-scope.js';
 import { BEARER_SECURITY, ERROR_RESPONSES, ZookieResponseSchema, ZookieSchema, jsonBody, jsonResponse } from './schemas.js';
 
 const WriteSchemaRequestSchema = z
@@ -59,9 +60,9 @@ function consistencyFromQuery(q: z.infer<typeof ReadSchemaQuerySchema>): Consist
 }
 
 export function registerSchemaRoutes(app: OpenAPIHono, service: WardenService): void {
-  app.openapi(writeSchemaRoute, async (c) => c.json(await service.writeSchema(c.req.valid('json')), 200));
+  app.openapi(writeSchemaRoute, async (c) => c.json(await inScope(c, () => service.writeSchema(c.req.valid('json'))), 200));
   app.openapi(readSchemaRoute, async (c) => {
     const consistency = consistencyFromQuery(c.req.valid('query'));
-    return c.json(await service.readSchema(consistency ? { consistency } : {}), 200);
+    return c.json(await inScope(c, () => service.readSchema(consistency ? { consistency } : {})), 200);
   });
 }

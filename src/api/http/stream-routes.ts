@@ -13,9 +13,10 @@
  * until the client disconnects, or `{"error":{...}}` as the last line if the watch fails.
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { ExportRequest, WardenService } from '../../service/types.js';
+import type { ReadRelationshipsResponse, WardenService, WatchEvent } from '../../service/types.js';
 import { markBodyConsumed } from './http-errors.js';
 import { importLines, ndjsonLine, ndjsonResponse, readLines } from './ndjson.js';
+import { inScope } from './request-scope.js';
 import {
   BEARER_SECURITY,
   ConsistencySchema,
@@ -129,10 +130,10 @@ export const watchRoute = createRoute({
   },
 });
 
-async function* exportChunks(service: WardenService, req: ExportRequest, signal: AbortSignal): AsyncGenerator<string> {
+async function* exportChunks(pages: AsyncIterable<ReadRelationshipsResponse>): AsyncGenerator<string> {
   let count = 0;
   let zookie: string | undefined;
-  for await (const page of service.exportRelationships(req, signal)) {
+  for await (const page of pages) {
     // One chunk a page: a write per relationship would cost more than the JSON.
     let chunk = '';
     for (const relationship of page.relationships) chunk += ndjsonLine({ relationship });
@@ -144,26 +145,28 @@ async function* exportChunks(service: WardenService, req: ExportRequest, signal:
   yield ndjsonLine(zookie === undefined ? { count } : { zookie, count });
 }
 
-async function* watchChunks(service: WardenService, req: z.infer<typeof WatchRequestSchema>, signal: AbortSignal) {
-  for await (const event of service.watch(req, signal)) yield ndjsonLine(event);
+async function* watchChunks(events: AsyncIterable<WatchEvent>) {
+  for await (const event of events) yield ndjsonLine(event);
 }
 
 export function registerStreamRoutes(app: OpenAPIHono, service: WardenService, maxLineBytes: number): void {
   app.openapi(importRoute, async (c) => {
     const lines = importLines(readLines(c.req.raw.body, maxLineBytes, () => markBodyConsumed(c)));
-    return c.json(await service.importRelationships(lines, c.req.raw.signal), 200);
+    return c.json(await inScope(c, () => service.importRelationships(lines, c.req.raw.signal)), 200);
   });
   app.openapi(exportRoute, async (c) => {
     const abort = new AbortController();
     const req = c.req.valid('json');
     // The first page is awaited so that a bad cursor or zookie still gets a 4xx.
-    const res = await ndjsonResponse(c, exportChunks(service, req, abort.signal), { abort, firstChunkWaitMs: Infinity });
+    const pages = inScope(c, () => service.exportRelationships(req, abort.signal));
+    const res = await ndjsonResponse(c, exportChunks(pages), { abort, firstChunkWaitMs: Infinity });
     return res as never; // the route types know JSON and text responses only, not NDJSON
   });
   app.openapi(watchRoute, async (c) => {
     const abort = new AbortController();
     const req = c.req.valid('json');
-    const res = await ndjsonResponse(c, watchChunks(service, req, abort.signal), {
+    const events = inScope(c, () => service.watch(req, abort.signal));
+    const res = await ndjsonResponse(c, watchChunks(events), {
       abort,
       firstChunkWaitMs: WATCH_FIRST_EVENT_WAIT_MS,
     });

@@ -3,9 +3,10 @@
  * in this process the heap already holds the workload, the parsed queries and the benchmark's own
  * runtime, so neither an RSS delta nor a cold start would mean anything here.
  *
- * - startup: buildRuntime on the existing SQLite file (open, migrate check, replay the change feed into
- *   the index, compile the schema), timed; its RSS delta over the relationship count is the server's
- *   resident memory per relationship, the figure the target is judged on.
+ * - startup: buildRuntime on the existing SQLite file (open, migrate check, load the index, compile the
+ *   schema), timed from the process's start (`processMs`, the figure the target is judged on: an
+ *   operator waits for node and the modules to load too) and alone (`ms`); its RSS delta over the
+ *   relationship count is the server's resident memory per relationship, also a target.
  * - index: the RelationshipIndex alone, loaded from relationships.txt: what the index itself costs,
  *   without SQLite's page cache or the start-up's transient garbage.
  */
@@ -30,6 +31,8 @@ export async function runStartupScenario(sqlitePath: string): Promise<ScenarioRe
   return {
     scenario: 'startup-sqlite',
     values: {
+      processMs: p.processMs,
+      processCpuMs: p.processCpuMs,
       ms: p.ms,
       cpuMs: p.cpuMs,
       usPerRelationship: (p.ms * 1000) / Math.max(1, p.relationships),

@@ -69,7 +69,18 @@ export function registerServeCommand(program: Command): void {
         .argParser(int('max-concurrent-requests'))
         .env('WARDEN_MAX_CONCURRENT_REQUESTS'),
     )
-    .addOption(new Option('--log-level <level>', 'least severe log level written (JSON lines on stdout)').choices(LOG_LEVELS).default(d.logLevel).env('WARDEN_LOG_LEVEL'))
+    .addOption(
+      new Option('--log-level <level>', 'least severe log level written (JSON lines on stdout; a line per request at debug, failed and slow ones at info)')
+        .choices(LOG_LEVELS)
+        .default(d.logLevel)
+        .env('WARDEN_LOG_LEVEL'),
+    )
+    .addOption(
+      new Option('--slow-request-ms <ms>', 'log a successful request slower than this at info')
+        .default(d.slowRequestMs)
+        .argParser(int('slow-request-ms'))
+        .env('WARDEN_SLOW_REQUEST_MS'),
+    )
     .addOption(new Option('--metrics-require-key', 'require the preshared key on GET /metrics (open by default, like /healthz)').default(false).env('WARDEN_METRICS_REQUIRE_KEY'))
     .action(async (opts: Record<string, unknown>) => {
       const config: ServerConfig = {
@@ -90,6 +101,7 @@ export function registerServeCommand(program: Command): void {
         gcWindowMs: opts.gcWindow as number,
         gcIntervalMs: opts.gcInterval as number,
         logLevel: opts.logLevel as LogLevel,
+        slowRequestMs: opts.slowRequestMs as number,
         maxConcurrentRequests: opts.maxConcurrentRequests as number,
         metricsRequireKey: Boolean(opts.metricsRequireKey),
         limits: { ...d.limits, maxDepth: opts.maxDepth as number, maxDispatchesPerRequest: opts.maxDispatches as number },

@@ -18,17 +18,21 @@ export interface DecorateOptions {
   readonly metrics: WardenMetrics;
   /** 0: no limit. */
   readonly maxConcurrentRequests: number;
+  /** Successful requests slower than this are logged at info (the others at debug). */
+  readonly slowRequestMs?: number;
 }
 
 export function decorateService(service: WardenService, o: DecorateOptions): WardenService {
-  return new LoggingService(new MetricsService(new ConcurrencyLimitService(new RequestBoundService(service), o.maxConcurrentRequests), o.metrics), o.logger);
+  const limited = new ConcurrencyLimitService(new RequestBoundService(service), o.maxConcurrentRequests);
+  return new LoggingService(new MetricsService(limited, o.metrics), o.logger, o.slowRequestMs);
 }
 
 /** Requests refused before the service (a wrong key, a body that does not decode): logged and counted alike. */
-export function edgeObserver(o: Pick<DecorateOptions, 'logger' | 'metrics'>): EdgeObserver {
+export function edgeObserver(o: Pick<DecorateOptions, 'logger' | 'metrics' | 'slowRequestMs'>): EdgeObserver {
   return {
     unserved(ctx, outcome) {
-      logRequest(o.logger, ctx, { operation: outcome.operation, code: outcome.code, reason: outcome.reason, durationMs: outcome.durationMs });
+      const line = { operation: outcome.operation, code: outcome.code, reason: outcome.reason, durationMs: outcome.durationMs };
+      logRequest(o.logger, ctx, line, o.slowRequestMs);
       o.metrics.observeRequest(outcome.operation, ctx.transport, outcome.code, outcome.durationMs / 1000);
     },
   };

@@ -23,6 +23,7 @@ import type {
 } from '../datastore.js';
 import { RelationshipIndex } from '../relationship-index.js';
 import { assertNoDuplicates, checkLimit, checkPreconditions, checkReadable, normalizeRelationship } from '../write-checks.js';
+import { importByWrites } from '../import-by-writes.js';
 
 export interface MemoryDatastoreOptions {
   /** Defaults to a random UUID: zookies from another instance are refused. */
@@ -127,6 +128,10 @@ export class MemoryDatastore implements Datastore {
     this.assertOpen();
     checkReadable(at, this.oldest, this.head);
     return this.index.count(at, filter);
+  }
+
+  importRelationships(batches: AsyncIterable<readonly Relationship[]>): Promise<Revision | undefined> {
+    return importByWrites((b) => this.write(b), batches);
   }
 
   async changesSince(after: Revision, limit?: number): Promise<RevisionChanges[]> {

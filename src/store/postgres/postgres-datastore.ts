@@ -26,6 +26,7 @@ import type {
 import type { RelationshipRow } from '../sqlite/filter-sql.js';
 import { COLUMNS, rowToRelationship } from '../sqlite/filter-sql.js';
 import { assertNoDuplicates, checkLimit, checkReadable, normalizeRelationship } from '../write-checks.js';
+import { importByWrites } from '../import-by-writes.js';
 import { CommitListener } from './commit-listener.js';
 import type { ConnectionOptions, ResolvedConnectionOptions } from './connection.js';
 import {
@@ -226,6 +227,10 @@ export class PostgresDatastore implements Datastore {
    * is that range with each revision's rows and schema attached; empty revisions come out empty. One
    * REPEATABLE READ snapshot keeps the horizon check and the rows consistent against a concurrent GC.
    */
+  importRelationships(batches: AsyncIterable<readonly Relationship[]>): Promise<Revision | undefined> {
+    return importByWrites((b) => this.write(b), batches);
+  }
+
   async changesSince(after: Revision, limit?: number): Promise<RevisionChanges[]> {
     checkLimit(limit, 'changes limit');
     validRevision(after);

@@ -6,7 +6,7 @@
 import type { RelationshipFilter } from '../../core/filter.js';
 import type { Relationship } from '../../core/refs.js';
 import type { Revision } from '../../core/revision.js';
-import type { Datastore, DeleteOptions, DeleteResult, ReadOptions, RevisionChanges, StoredSchema, WriteBatch } from '../datastore.js';
+import type { CommitHandler, Datastore, DeleteOptions, DeleteResult, ReadOptions, RevisionChanges, StoredSchema, WriteBatch } from '../datastore.js';
 
 export interface DatastoreTimer {
   /** One finished call: the Datastore method, its duration and whether it succeeded. */
@@ -47,10 +47,13 @@ export class TimedDatastore implements Datastore {
   countRelationships(filter: RelationshipFilter, at: Revision): Promise<number> {
     return this.time('countRelationships', () => this.inner.countRelationships(filter, at));
   }
-  changesSince(after: Revision, limit?: number): Promise<RevisionChanges[]> {
-    return this.time('changesSince', () => this.inner.changesSince(after, limit));
+  importRelationships(batches: AsyncIterable<readonly Relationship[]>): Promise<Revision | undefined> {
+    return this.time('importRelationships', () => this.inner.importRelationships(batches));
   }
-  onCommit(listener: (head: Revision) => void): () => void {
+  changesSince(after: Revision, limit?: number, maxChanges?: number): Promise<RevisionChanges[]> {
+    return this.time('changesSince', () => this.inner.changesSince(after, limit, maxChanges));
+  }
+  onCommit(listener: CommitHandler): () => void {
     return this.inner.onCommit(listener);
   }
   collectGarbage(before: Revision): Promise<number> {

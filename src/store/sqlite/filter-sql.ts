@@ -11,6 +11,9 @@ export type Params = Record<string, string | number>;
 const KEY_COLUMNS = ['resource_type', 'resource_id', 'relation', 'subject_type', 'subject_id', 'subject_relation'];
 export const COLUMNS = KEY_COLUMNS.join(', ');
 
+/** deleted_rev is 0 while a row is live (see migrations.ts). */
+export const LIVE = 'deleted_rev = 0';
+
 /** Rows visible at @rev (created_rev <= rev < deleted_rev), or only live rows (cheaper, for the head). */
 export type Visibility = 'live' | 'at';
 
@@ -26,9 +29,9 @@ export function filterSql(f: RelationshipFilter, visibility: Visibility, rev?: n
   const params: Params = {};
   let shape = visibility === 'live' ? 'L' : 'A';
   if (visibility === 'live') {
-    clauses.push('deleted_rev IS NULL');
+    clauses.push(LIVE);
   } else {
-    clauses.push('created_rev <= @rev AND (deleted_rev IS NULL OR deleted_rev > @rev)');
+    clauses.push(`created_rev <= @rev AND (${LIVE} OR deleted_rev > @rev)`);
     params.rev = rev!;
   }
   if (f.resourceType !== undefined) {

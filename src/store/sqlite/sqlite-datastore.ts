@@ -6,8 +6,9 @@
  * transaction, which holds SQLite's single write lock from the head read to the commit, so commit order
  * is revision order even with several processes on one file. better-sqlite3 is synchronous, so each
  * write is one synchronous transaction: nothing is awaited inside it (an await would commit early).
- * onCommit hears this instance's commits only; other processes writing the same file are seen by
- * changesSince, not announced.
+ * onCommit hears this instance's commits only (with what they committed, so that this process's
+ * replica need not read it back); other processes writing the same file are seen by changesSince, not
+ * announced. An import into an empty store takes a path of its own (bulk-import.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -20,18 +21,23 @@ import { formatRelationship } from '../../core/refs.js';
 import type { Revision } from '../../core/revision.js';
 import type {
   Change,
+  CommitHandler,
   Datastore,
   DeleteOptions,
   DeleteResult,
   Precondition,
   ReadOptions,
+  RelationshipUpdate,
   RevisionChanges,
   StoredSchema,
   WriteBatch,
 } from '../datastore.js';
 import { assertNoDuplicates, checkLimit, checkPreconditions, checkReadable } from '../write-checks.js';
+import { bulkImportIntoEmpty } from './bulk-import.js';
+import type { SchemaRow } from './change-feed.js';
+import { ChangeFeed, scanLive, schemaOf } from './change-feed.js';
 import type { FilterSql, Params, RelationshipRow } from './filter-sql.js';
-import { COLUMNS, filterSql, keyParams, rowToRelationship } from './filter-sql.js';
+import { COLUMNS, LIVE, filterSql, keyParams, rowToRelationship } from './filter-sql.js';
 import { migrate } from './migrations.js';
 
 export interface SqliteDatastoreOptions {
@@ -41,31 +47,44 @@ export interface SqliteDatastoreOptions {
   busyTimeoutMs?: number;
   /** Rows deleted per transaction by collectGarbage (default 5000). */
   gcBatchSize?: number;
-  /** SQLite page cache, in MiB (default 64): index maintenance on large imports is bound by it. */
+  /**
+   * SQLite page cache of the serving connection, in MiB (default 16): enough for the inner pages of
+   * every index; it is resident memory once filled. Imports into an empty store and the start-up scan
+   * use connections of their own.
+   */
   cacheSizeMiB?: number;
+  /** The page cache of an import into an empty store, in MiB (default 128): its index builds sort in it. */
+  importCacheSizeMiB?: number;
+  /** How long an import into an empty store waits for a batch before committing what it has (default 1000 ms). */
+  importStallMs?: number;
+}
+
+/** A snapshot of every relationship live at one revision, read page by page (for start-up). */
+export interface LiveSnapshot {
+  readonly revision: Revision;
+  readonly pages: Iterable<readonly Relationship[]>;
 }
 
 type Key = [string, string, string, string, string, string];
 
-interface RevRow {
-  rev: number;
-}
-interface ChangeRow extends RelationshipRow {
-  rev: number;
-}
-interface SchemaRow {
-  rev: number;
-  text: string;
-  hash: string;
-}
+/** Rows per page of the start-up scan. */
+const SCAN_CHUNK_ROWS = 10_000;
+/** The start-up scan reads each page once: a small cache of its own keeps the pages out of the server's. */
+const SCAN_CACHE_KIB = 2048;
 
 export class SqliteDatastore implements Datastore {
   readonly storeId: string;
   private readonly db: Database;
-  private readonly listeners = new Set<(head: Revision) => void>();
+  private readonly listeners = new Set<CommitHandler>();
   private readonly cache = new Map<string, Statement>();
   private readonly gcBatchSize: number;
+  private readonly busyTimeoutMs: number;
+  private readonly importCacheKiB: number;
+  private readonly importStallMs: number | undefined;
+  private readonly feed: ChangeFeed;
   private closed = false;
+  /** An import into an empty store holding the write lock on its own connection; writes wait for it. */
+  private bulk: Promise<unknown> | undefined;
 
   private readonly sHead: Statement<[], { head: number }>;
   private readonly sOldest: Statement<[], { value: string }>;
@@ -77,25 +96,29 @@ export class SqliteDatastore implements Datastore {
   private readonly sExistsLive: Statement<Key, { x: number }>;
   private readonly sReadSchema: Statement<[number], SchemaRow>;
   private readonly sInsertSchema: Statement<[number, string, string]>;
-  private readonly sRevsAfter: Statement<[number, number], RevRow>;
-  private readonly sCreatedIn: Statement<[number, number], ChangeRow>;
-  private readonly sDeletedIn: Statement<[number, number], ChangeRow>;
-  private readonly sSchemasIn: Statement<[number, number], SchemaRow>;
   private readonly sGcRows: Statement<[number, number]>;
+  private readonly sAnyRow: Statement<[], { x: number }>;
 
   /** Opens (creating if needed, with parent directories) a database file, or ':memory:'. */
-  constructor(path: string, options: SqliteDatastoreOptions = {}) {
+  constructor(
+    private readonly path: string,
+    options: SqliteDatastoreOptions = {},
+  ) {
     if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
     this.db = new Sqlite(path);
     this.gcBatchSize = options.gcBatchSize ?? 5000;
+    this.busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
+    this.importCacheKiB = 1024 * Math.max(1, Math.floor(options.importCacheSizeMiB ?? 128));
+    this.importStallMs = options.importStallMs;
     try {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
-      this.db.pragma(`cache_size = ${-1024 * Math.max(1, Math.floor(options.cacheSizeMiB ?? 64))}`);
-      this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+      this.db.pragma(`cache_size = ${-1024 * Math.max(1, Math.floor(options.cacheSizeMiB ?? 16))}`);
+      this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
       this.storeId = migrate(this.db, options.storeId);
       // Gathers planner statistics when they are missing or stale; without them SQLite may pick the
-      // forward index for a subject lookup.
+      // key index for a subject lookup. Sampled: a full ANALYZE reads every index of the file.
+      this.db.pragma('analysis_limit = 1000');
       this.db.pragma('optimize = 0x10002');
     } catch (e) {
       this.db.close();
@@ -107,26 +130,20 @@ export class SqliteDatastore implements Datastore {
     this.sSetOldest = db.prepare("UPDATE metadata SET value = ? WHERE key = 'oldest_revision'");
     this.sInsertRev = db.prepare('INSERT INTO revisions (rev, committed_at) VALUES (?, ?)');
     const insert = `INSERT INTO relationships (${COLUMNS}, created_rev) VALUES (?, ?, ?, ?, ?, ?, ?)`;
-    this.sTouch = db.prepare(`${insert} ON CONFLICT (${COLUMNS}) WHERE deleted_rev IS NULL DO NOTHING`);
+    this.sTouch = db.prepare(`${insert} ON CONFLICT (${COLUMNS}, deleted_rev) DO NOTHING`);
     this.sCreate = db.prepare(insert);
     const keyMatch =
-      'resource_type = ? AND resource_id = ? AND relation = ? AND subject_type = ? AND subject_id = ? AND subject_relation = ? AND deleted_rev IS NULL';
+      `resource_type = ? AND resource_id = ? AND relation = ? AND subject_type = ? AND subject_id = ? AND subject_relation = ? AND ${LIVE}`;
     this.sDelete = db.prepare(`UPDATE relationships SET deleted_rev = ? WHERE ${keyMatch}`);
     this.sExistsLive = db.prepare(`SELECT 1 AS x FROM relationships WHERE ${keyMatch}`);
     this.sReadSchema = db.prepare('SELECT rev, text, hash FROM schemas WHERE rev <= ? ORDER BY rev DESC LIMIT 1');
     this.sInsertSchema = db.prepare('INSERT INTO schemas (rev, text, hash) VALUES (?, ?, ?)');
-    this.sRevsAfter = db.prepare('SELECT rev FROM revisions WHERE rev > ? ORDER BY rev LIMIT ?');
-    this.sCreatedIn = db.prepare(
-      `SELECT ${COLUMNS}, created_rev AS rev FROM relationships WHERE created_rev > ? AND created_rev <= ? ORDER BY created_rev`,
-    );
-    this.sDeletedIn = db.prepare(
-      `SELECT ${COLUMNS}, deleted_rev AS rev FROM relationships WHERE deleted_rev > ? AND deleted_rev <= ? ORDER BY deleted_rev`,
-    );
-    this.sSchemasIn = db.prepare('SELECT rev, text, hash FROM schemas WHERE rev > ? AND rev <= ? ORDER BY rev');
+    // `deleted_rev > 0` lets SQLite use the partial index of deleted rows.
     this.sGcRows = db.prepare(
-      `DELETE FROM relationships WHERE (${COLUMNS}, created_rev) IN
-         (SELECT ${COLUMNS}, created_rev FROM relationships WHERE deleted_rev <= ? LIMIT ?)`,
+      'DELETE FROM relationships WHERE id IN (SELECT id FROM relationships WHERE deleted_rev > 0 AND deleted_rev <= ? LIMIT ?)',
     );
+    this.sAnyRow = db.prepare('SELECT 1 AS x FROM relationships LIMIT 1');
+    this.feed = new ChangeFeed(db);
   }
 
   async headRevision(): Promise<Revision> {
@@ -147,35 +164,88 @@ export class SqliteDatastore implements Datastore {
   }
 
   async writeSchema(text: string, hash: string): Promise<Revision> {
-    return this.commit(() => {
-      const rev = this.nextRevision();
-      this.sInsertSchema.run(rev, text, hash);
-      return rev;
-    });
+    return this.commit(
+      () => {
+        const rev = this.nextRevision();
+        this.sInsertSchema.run(rev, text, hash);
+        return rev;
+      },
+      (revision) => ({ revision, changes: [], schema: { text, hash, revision } }),
+    );
   }
 
   async write(batch: WriteBatch): Promise<Revision> {
     assertNoDuplicates(batch.updates);
-    return this.commit(() => {
-      this.checkPreconditions(batch.preconditions);
-      const rev = this.nextRevision();
-      for (const u of batch.updates) {
-        const key = keyParams(u.relationship);
-        if (u.operation === 'delete') {
-          this.sDelete.run(rev, ...key);
-        } else if (u.operation === 'touch') {
-          this.sTouch.run(...key, rev);
-        } else {
-          try {
-            this.sCreate.run(...key, rev);
-          } catch (e) {
-            if (isUniqueViolation(e)) throw new RelationshipExistsError(formatRelationship(u.relationship));
-            throw e;
+    return this.commit(
+      () => {
+        this.checkPreconditions(batch.preconditions);
+        const rev = this.nextRevision();
+        for (const u of batch.updates) {
+          const key = keyParams(u.relationship);
+          if (u.operation === 'delete') {
+            this.sDelete.run(rev, ...key);
+          } else if (u.operation === 'touch') {
+            this.sTouch.run(...key, rev);
+          } else {
+            try {
+              this.sCreate.run(...key, rev);
+            } catch (e) {
+              if (isUniqueViolation(e)) throw new RelationshipExistsError(formatRelationship(u.relationship));
+              throw e;
+            }
           }
         }
+        return rev;
+      },
+      (revision) => ({ revision, changes: changesOf(batch.updates) }),
+    );
+  }
+
+  /**
+   * Into an empty file-backed store, every batch in one transaction (bulk-import.ts); otherwise, or
+   * when another writer got there first, one `write` per batch.
+   */
+  async importRelationships(batches: AsyncIterable<readonly Relationship[]>): Promise<Revision | undefined> {
+    this.assertOpen();
+    const it = batches[Symbol.asyncIterator]();
+    let next = await it.next();
+    while (!next.done && next.value.length === 0) next = await it.next();
+    if (next.done) return undefined;
+    let batch: readonly Relationship[] | undefined = next.value;
+    let last: Revision | undefined;
+    if (this.path !== ':memory:' && this.path !== '' && this.sAnyRow.get() === undefined) {
+      // Another import into the empty store may be running: this one then finds it not empty.
+      await this.gate();
+      const options = {
+        path: this.path,
+        busyTimeoutMs: this.busyTimeoutMs,
+        cacheKiB: this.importCacheKiB,
+        stallMs: this.importStallMs,
+        closing: () => this.closed,
+      };
+      const running = bulkImportIntoEmpty(options, batch, it);
+      this.bulk = running.catch(() => undefined);
+      let result;
+      try {
+        result = await running;
+      } finally {
+        this.bulk = undefined;
       }
-      return rev;
-    });
+      if (result !== undefined) {
+        last = result.last;
+        this.notify(last);
+        if (result.failure !== undefined) throw result.failure;
+        if (result.pending === undefined) return last;
+        next = await result.pending;
+        batch = next.done ? undefined : next.value;
+      }
+    }
+    while (batch !== undefined) {
+      if (batch.length > 0) last = await this.write({ updates: batch.map((relationship) => ({ operation: 'touch' as const, relationship })) });
+      next = await it.next();
+      batch = next.done ? undefined : next.value;
+    }
+    return last;
   }
 
   async deleteRelationships(filter: RelationshipFilter, options: DeleteOptions = {}): Promise<DeleteResult> {
@@ -192,8 +262,8 @@ export class SqliteDatastore implements Datastore {
       }
       const deleted = this.stmt(
         `dell:${f.shape}`,
-        () => `UPDATE relationships SET deleted_rev = @drev WHERE (${COLUMNS}, created_rev) IN
-                 (SELECT ${COLUMNS}, created_rev FROM relationships WHERE ${f.where} ORDER BY ${COLUMNS} LIMIT @lim)`,
+        () => `UPDATE relationships SET deleted_rev = @drev WHERE id IN
+                 (SELECT id FROM relationships WHERE ${f.where} ORDER BY ${COLUMNS} LIMIT @lim)`,
       ).run({ ...params, lim: options.limit }).changes;
       return { revision, deleted, partial: this.exists(f) };
     });
@@ -220,31 +290,38 @@ export class SqliteDatastore implements Datastore {
     });
   }
 
-  async changesSince(after: Revision, limit?: number): Promise<RevisionChanges[]> {
+  async changesSince(after: Revision, limit?: number, maxChanges?: number): Promise<RevisionChanges[]> {
     checkLimit(limit, 'changes limit');
-    return this.read(after, () => {
-      const revs = this.sRevsAfter.all(after, limit ?? -1);
-      if (revs.length === 0) return [];
-      const last = revs[revs.length - 1]!.rev;
-      const byRev = new Map<number, { changes: Change[]; schema?: StoredSchema }>();
-      for (const { rev } of revs) byRev.set(rev, { changes: [] });
-      // Deletes first: a revision never both deletes and creates one relationship, but this order would
-      // still be the right one to replay if it did.
-      for (const row of this.sDeletedIn.iterate(after, last)) {
-        byRev.get(row.rev)!.changes.push({ operation: 'delete', relationship: rowToRelationship(row) });
-      }
-      for (const row of this.sCreatedIn.iterate(after, last)) {
-        byRev.get(row.rev)!.changes.push({ operation: 'touch', relationship: rowToRelationship(row) });
-      }
-      for (const row of this.sSchemasIn.iterate(after, last)) byRev.get(row.rev)!.schema = schemaOf(row);
-      return revs.map(({ rev }) => {
-        const entry = byRev.get(rev)!;
-        return entry.schema ? { revision: rev, changes: entry.changes, schema: entry.schema } : { revision: rev, changes: entry.changes };
-      });
-    });
+    return this.read(after, () => this.feed.changesSince(after, limit, maxChanges));
   }
 
-  onCommit(listener: (head: Revision) => void): () => void {
+  /**
+   * Every relationship live at the head, page by page in one pass over the table, read on a connection
+   * of its own (closed at the end) so that the pages do not stay in the serving connection's cache.
+   */
+  snapshotLive(): LiveSnapshot {
+    this.assertOpen();
+    const revision = this.head();
+    return { revision, pages: this.livePages(revision) };
+  }
+
+  private *livePages(revision: Revision): Generator<Relationship[]> {
+    const inMemory = this.path === ':memory:' || this.path === '';
+    const db = inMemory ? this.db : new Sqlite(this.path, { readonly: true, fileMustExist: true });
+    try {
+      if (!inMemory) db.pragma(`cache_size = ${-SCAN_CACHE_KIB}`);
+      for (const page of scanLive(db, revision, SCAN_CHUNK_ROWS)) {
+        this.assertOpen();
+        yield page;
+      }
+      // Rows visible at `revision` are only collected once the oldest readable revision passes it.
+      checkReadable(revision, this.oldest(), this.head());
+    } finally {
+      if (!inMemory) db.close();
+    }
+  }
+
+  onCommit(listener: CommitHandler): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -254,6 +331,7 @@ export class SqliteDatastore implements Datastore {
    * that only older revisions could see, in bounded transactions that let other work run in between.
    */
   async collectGarbage(before: Revision): Promise<number> {
+    if (this.bulk !== undefined) await this.gate();
     this.assertOpen();
     const horizon = this.tx(() => {
       const h = Math.min(before, this.head());
@@ -266,8 +344,11 @@ export class SqliteDatastore implements Datastore {
       removed += n;
       if (n < this.gcBatchSize) break;
       await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.bulk !== undefined) await this.gate();
       this.assertOpen();
     }
+    if (this.bulk !== undefined) await this.gate();
+    this.assertOpen();
     this.tx(() => {
       // Keep the horizon's own revision row, and the schema in force at the horizon.
       this.db.prepare('DELETE FROM revisions WHERE rev < ?').run(horizon);
@@ -288,6 +369,8 @@ export class SqliteDatastore implements Datastore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // An import in progress sees `closed` at its next batch and rolls back.
+    await this.bulk;
     this.listeners.clear();
     this.cache.clear();
     this.db.close();
@@ -348,16 +431,24 @@ export class SqliteDatastore implements Datastore {
     }
   }
 
-  /** A write transaction (BEGIN IMMEDIATE); listeners hear of it once it has committed. */
-  private commit<T extends Revision | DeleteResult>(fn: () => T): Promise<T> {
-    try {
-      this.assertOpen();
-      const result = this.tx(fn, true);
-      this.notify(typeof result === 'number' ? result : (result as DeleteResult).revision);
-      return Promise.resolve(result);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+  /**
+   * A write transaction (BEGIN IMMEDIATE); listeners hear of it once it has committed, with what
+   * `committed` says it wrote. Waits while a bulk import holds the write lock: taking it here would
+   * block the whole process in SQLite's busy handler, and the import with it.
+   */
+  private async commit<T extends Revision | DeleteResult>(fn: () => T, committed?: (revision: Revision) => RevisionChanges): Promise<T> {
+    // Without an import the transaction runs within the call, as it always did.
+    if (this.bulk !== undefined) await this.gate();
+    this.assertOpen();
+    const result = this.tx(fn, true);
+    const revision = typeof result === 'number' ? result : (result as DeleteResult).revision;
+    this.notify(revision, committed?.(revision));
+    return result;
+  }
+
+  /** Resolves once no bulk import holds the write lock. */
+  private async gate(): Promise<void> {
+    while (this.bulk !== undefined) await this.bulk;
   }
 
   private tx<T>(fn: () => T, write: boolean): T {
@@ -372,10 +463,10 @@ export class SqliteDatastore implements Datastore {
     }
   }
 
-  private notify(head: Revision): void {
+  private notify(head: Revision, committed?: RevisionChanges): void {
     for (const listener of [...this.listeners]) {
       try {
-        listener(head);
+        listener(head, committed);
       } catch (e) {
         // A wake-up hint must not fail the write that has already committed.
         process.emitWarning(`onCommit listener failed: ${e instanceof Error ? e.message : String(e)}`);
@@ -388,8 +479,10 @@ export class SqliteDatastore implements Datastore {
   }
 }
 
-function schemaOf(row: SchemaRow): StoredSchema {
-  return { text: row.text, hash: row.hash, revision: row.rev };
+/** A batch's updates as the changes it committed (a create is a touch that found nothing). */
+function changesOf(updates: readonly RelationshipUpdate[]): readonly Change[] {
+  if (!updates.some((u) => u.operation === 'create')) return updates as readonly Change[];
+  return updates.map((u) => (u.operation === 'create' ? { operation: 'touch', relationship: u.relationship } : (u as Change)));
 }
 
 function isUniqueViolation(e: unknown): boolean {
