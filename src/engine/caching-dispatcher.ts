@@ -299,9 +299,30 @@ function idsBytes(ids: ReadonlySet<string>): number {
 function freezeLookup(result: LookupSubjectsResult): LookupSubjectsResult {
   const byResource = new Map<string, SubjectSet>();
   for (const [id, set] of result.byResource) {
-    byResource.set(id, Object.freeze({ concrete: freezeSet(set.concrete), wildcard: set.wildcard === undefined ? undefined : freezeSet(set.wildcard) }));
+    byResource.set(id, new CachedSubjectSet(freezeSet(set.concrete), set.wildcard === undefined ? undefined : freezeSet(set.wildcard)));
   }
-  return Object.freeze({ byResource: new FrozenMap(byResource), depthRequired: result.depthRequired });
+  return new CachedLookup(new FrozenMap(byResource), result.depthRequired);
+}
+
+// Classes, not frozen literals: cached answers survive, so V8 would pretenure a literal's allocation
+// site; its objects are then born in old space and keep the young sets they point to alive through
+// every scavenge (5-20 ms scavenges measured at large, ~1 ms with classes). Fields are readonly.
+class CachedSubjectSet implements SubjectSet {
+  constructor(
+    readonly concrete: ReadonlySet<string>,
+    readonly wildcard: ReadonlySet<string> | undefined,
+  ) {
+    Object.freeze(this);
+  }
+}
+
+class CachedLookup implements LookupSubjectsResult {
+  constructor(
+    readonly byResource: ReadonlyMap<string, SubjectSet>,
+    readonly depthRequired: number,
+  ) {
+    Object.freeze(this);
+  }
 }
 
 function freezeSet<T>(set: ReadonlySet<T>): ReadonlySet<T> {

@@ -10,7 +10,7 @@ import type { RewriteExpr } from '../../schema/compiled.js';
 import { childMeta, DISPATCH_CHUNK_SIZE } from '../dispatcher.js';
 import type { Dispatcher, DispatchEnv, LookupSubjectsRequest, LookupSubjectsResult, SubjectSet } from '../dispatcher.js';
 import { hasRelation, pushTo, relationOf } from './schema-access.js';
-import { EMPTY_SUBJECT_SET, intersectSubjects, isEmptySubjectSet, SubjectSetBuilder, subtractSubjects, unionSubjects } from './subject-set.js';
+import { EMPTY_SUBJECT_SET, intersectSubjects, isEmptySubjectSet, SubjectSetBuilder, subjectSetOf, subtractSubjects, unionSubjects } from './subject-set.js';
 
 type PerResource = ReadonlyMap<string, SubjectSet>;
 
@@ -39,10 +39,10 @@ export function localLookupSubjects(req: LookupSubjectsRequest, env: DispatchEnv
   // The resource itself, when it is of the kind asked for (team:x#member is in team:x#member).
   if (req.subjectType === req.resourceType && req.subjectRelation === req.relation) {
     const withSelf = new Map(found);
-    for (const id of ids) withSelf.set(id, unionSubjects(found.get(id) ?? EMPTY_SUBJECT_SET, { concrete: new Set([id]), wildcard: undefined }));
+    for (const id of ids) withSelf.set(id, unionSubjects(found.get(id) ?? EMPTY_SUBJECT_SET, subjectSetOf(new Set([id]))));
     found = withSelf;
   }
-  return { byResource: withoutEmpty(found), depthRequired: 1 + step.childDepth };
+  return new LookupAnswer(withoutEmpty(found), 1 + step.childDepth);
 }
 
 /** A dispatcher other than this one may answer with empty sets; the answer here never holds any. */
@@ -55,6 +55,14 @@ function withoutEmpty(m: PerResource): PerResource {
     }
   }
   return m;
+}
+
+/** A class rather than a literal, for the reason given in subject-set.ts (pretenuring). */
+class LookupAnswer implements LookupSubjectsResult {
+  constructor(
+    readonly byResource: PerResource,
+    readonly depthRequired: number,
+  ) {}
 }
 
 class LookupSubjectsStep {
