@@ -3,11 +3,11 @@
  * `close()` is the graceful path: stop accepting, let in-flight requests finish (bounded), close the store.
  */
 import type { AddressInfo } from 'node:net';
-import type { Server as HttpServer } from 'node:http';
-import { serve } from '@hono/node-server';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import { createGrpcServer } from '../api/grpc/server.js';
 import { createHttpApp } from '../api/http/app.js';
+import { httpListener } from '../api/http/check-lane.js';
 import { buildRuntime, type Runtime } from './build.js';
 import { bootstrapIfEmpty } from './bootstrap.js';
 import { checkConfig, type ServerConfig } from './config.js';
@@ -82,9 +82,17 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   let httpServer: HttpServer;
   try {
     httpServer = await new Promise<HttpServer>((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, port: config.httpPort, hostname: config.host }) as HttpServer;
+      const listener = httpListener(app, {
+        service,
+        observer,
+        presharedKey: config.presharedKey,
+        maxBodyBytes: config.limits.maxRequestBytes,
+        hostname: config.host,
+      });
+      const s = createHttpServer(listener);
       s.once('listening', () => resolve(s));
       s.once('error', reject);
+      s.listen(config.httpPort, config.host);
     });
   } catch (e) {
     grpcServer.forceShutdown();

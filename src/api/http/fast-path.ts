@@ -32,7 +32,7 @@ export function fastJsonRoute<T>(accepts: (body: unknown) => body is T, handle: 
 }
 
 // Narrower than what the declared route accepts (any parameters), so nothing it refuses passes here.
-const PLAIN_JSON = /^application\/json(\s*;\s*charset=utf-8)?$/i;
+export const PLAIN_JSON = /^application\/json(\s*;\s*charset=utf-8)?$/i;
 
 type Fields = Record<string, unknown>;
 

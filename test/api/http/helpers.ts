@@ -1,9 +1,10 @@
 /** Serving the HTTP app on a real socket for the tests, and the table of every /v1 route. */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { createHttpApp, type HttpAppOptions } from '../../../src/api/http/app.js';
+import { httpListener } from '../../../src/api/http/check-lane.js';
 import { FakeWardenService } from './fake-service.js';
 
 export interface Served {
@@ -12,8 +13,11 @@ export interface Served {
 }
 
 export async function serveFetch(fetch: (req: Request) => Response | Promise<Response>): Promise<Served> {
-  const server = serve({ fetch, port: 0, hostname: '127.0.0.1' }) as Server;
-  await once(server, 'listening');
+  return listenOn(serve({ fetch, port: 0, hostname: '127.0.0.1' }) as Server);
+}
+
+async function listenOn(server: Server): Promise<Served> {
+  if (!server.listening) await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
@@ -31,8 +35,10 @@ export interface FakeServer extends Served {
 
 export async function serveFake(opts: Partial<Omit<HttpAppOptions, 'service'>> & { service?: FakeWardenService } = {}): Promise<FakeServer> {
   const service = opts.service ?? new FakeWardenService();
-  const app = createHttpApp({ maxBodyBytes: 64 * 1024, ...opts, service });
-  const served = await serveFetch(app.fetch);
+  const appOptions = { maxBodyBytes: 64 * 1024, ...opts, service };
+  const app = createHttpApp(appOptions);
+  // As the server listens: with the check lane in front of the app (src/api/http/check-lane.ts).
+  const served = await listenOn(createServer(httpListener(app, appOptions)).listen(0, '127.0.0.1'));
   return { ...served, service };
 }
 
