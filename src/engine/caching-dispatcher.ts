@@ -16,7 +16,9 @@
  *
  * Bound: estimated bytes (`maxBytes`), plus an optional entry count. Eviction is CLOCK (second chance):
  * a hit only sets a flag, and the sweep moves flagged entries to the back instead of evicting them,
- * so hits never reorder anything.
+ * so hits never reorder anything. The order is a doubly linked list through the entries themselves:
+ * a miss adds and (when full) evicts with a few pointer writes, where a Set of entries hashed each one
+ * on every add and delete and cost each entry a hash-table slot.
  *
  * Check answers are shared, not copied: every caller gets the same ReadonlySet, and the readonly type
  * is the guard (a defensive copy per stored answer cost as much as the walk step it saved). Lookup
@@ -60,9 +62,9 @@ export interface CacheStats {
 export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
 
 // V8 costs measured after a forced GC (test/engine/cache-memory.test.ts measures them): the entry
-// object, its key string, its Map and CLOCK-order slots. A member costs a Set of its own (~110 B) or
-// a hash-table slot.
-const ENTRY_OVERHEAD = 230;
+// object (CLOCK links included), its key string and its Map slot, 229 B a one-id entry in that test.
+// A member costs a Set of its own (~110 B) or a hash-table slot.
+const ENTRY_OVERHEAD = 220;
 const MEMBER_OVERHEAD = 110;
 
 const CHECK = 0;
@@ -79,6 +81,9 @@ class Entry implements CheckResult {
   used = false;
   /** The next entry of the same bucket: a chain, not an array (two objects less per bucket to collect). */
   next: Entry | undefined = undefined;
+  /** Neighbours in the CLOCK order, a list through the entries themselves (see CachingDispatcher.oldest). */
+  older: Entry | undefined = undefined;
+  newer: Entry | undefined = undefined;
   constructor(
     readonly kind: Kind,
     readonly key: string,
@@ -117,8 +122,10 @@ export class CachingDispatcher implements Dispatcher {
   private delegate: Dispatcher | undefined;
   /** Bucket key -> the first entry of its chain. */
   private readonly buckets = new Map<string, Entry>();
-  /** Insertion order for the CLOCK sweep (a Set of objects: identity hashes, no key strings). */
-  private readonly order = new Set<Entry>();
+  /** The CLOCK order, oldest first (see the header). */
+  private oldest: Entry | undefined = undefined;
+  private newest: Entry | undefined = undefined;
+  private size = 0;
   private readonly maxBytes: number;
   private readonly maxEntries: number;
   private bytes = 0;
@@ -136,12 +143,19 @@ export class CachingDispatcher implements Dispatcher {
   }
 
   stats(): CacheStats {
-    return { hits: this.hits, misses: this.misses, size: this.order.size, bytes: this.bytes, evictions: this.evictions };
+    return { hits: this.hits, misses: this.misses, size: this.size, bytes: this.bytes, evictions: this.evictions };
   }
 
   clear(): void {
     this.buckets.clear();
-    this.order.clear();
+    // Cut the links: an answer a caller still holds must not keep every other old entry alive.
+    for (let e = this.oldest; e !== undefined; ) {
+      const n = e.newer;
+      e.older = e.newer = e.next = undefined;
+      e = n;
+    }
+    this.oldest = this.newest = undefined;
+    this.size = 0;
     this.bytes = 0;
   }
 
@@ -232,44 +246,63 @@ export class CachingDispatcher implements Dispatcher {
   /** Adds `entry` unless it is over the bound on its own; true when it was stored. */
   private store(entry: Entry): boolean {
     if (this.maxEntries === 0 || entry.bytes > this.maxBytes) return false;
-    const first = this.buckets.get(entry.key);
     // The same question at another revision (or answered again with more depth) is replaced.
-    let prev: Entry | undefined;
-    let e = first;
-    while (e !== undefined && !e.asks(entry.kind, entry.resourceType, entry.relation, entry.subjectType, entry.subjectRelation, entry.results)) {
-      prev = e;
-      e = e.next;
-    }
-    if (e !== undefined) {
-      this.order.delete(e);
-      this.bytes -= e.bytes;
-      entry.next = e.next;
-      if (prev === undefined) this.buckets.set(entry.key, entry);
-      else prev.next = entry;
-    } else {
-      entry.next = first;
-      this.buckets.set(entry.key, entry);
-    }
-    this.order.add(entry);
+    let e = this.buckets.get(entry.key);
+    while (e !== undefined && !e.asks(entry.kind, entry.resourceType, entry.relation, entry.subjectType, entry.subjectRelation, entry.results)) e = e.next;
+    if (e !== undefined) this.drop(e);
+    // Room is made before the entry joins the order: otherwise a sweep over entries that were all
+    // used would come round to the newcomer and evict it at once.
+    while (this.size > 0 && (this.bytes + entry.bytes > this.maxBytes || this.size >= this.maxEntries)) this.evictOne();
+    entry.next = this.buckets.get(entry.key);
+    this.buckets.set(entry.key, entry);
+    this.append(entry);
     this.bytes += entry.bytes;
-    while (this.bytes > this.maxBytes || this.order.size > this.maxEntries) this.evictOne();
     return true;
   }
 
   private evictOne(): void {
-    for (const e of this.order) {
-      this.order.delete(e);
+    for (let e = this.oldest; e !== undefined; e = this.oldest) {
       if (e.used) {
         // Second chance: to the back of the line.
         e.used = false;
-        this.order.add(e);
+        this.remove(e);
+        this.append(e);
         continue;
       }
-      this.unlink(e);
-      this.bytes -= e.bytes;
+      this.drop(e);
       this.evictions++;
       return;
     }
+  }
+
+  /** Out of its bucket and the order. */
+  private drop(e: Entry): void {
+    this.remove(e);
+    this.unlink(e);
+    e.next = undefined;
+    this.bytes -= e.bytes;
+  }
+
+  /** To the newest end of the CLOCK order. */
+  private append(e: Entry): void {
+    const last = this.newest;
+    e.older = last;
+    e.newer = undefined;
+    if (last === undefined) this.oldest = e;
+    else last.newer = e;
+    this.newest = e;
+    this.size++;
+  }
+
+  /** Out of the CLOCK order (not out of its bucket). */
+  private remove(e: Entry): void {
+    const { older, newer } = e;
+    if (older === undefined) this.oldest = newer;
+    else older.newer = newer;
+    if (newer === undefined) this.newest = older;
+    else newer.older = older;
+    e.older = e.newer = undefined;
+    this.size--;
   }
 
   private unlink(e: Entry): void {
