@@ -77,30 +77,65 @@ type Kind = typeof CHECK | typeof LOOKUP_SUBJECTS;
  * ids and subject type for a lookup) is not repeated here: entries of one bucket share it.
  */
 class Entry implements CheckResult {
-  /** Set by a hit, cleared by the eviction sweep. */
-  used = false;
+  // Declared, and assigned in the constructor, rather than initialised as class fields: V8 runs field
+  // initialisers as a separate function per construction (~2 % of a cold Check in a profile), and the
+  // assignment order is the layout, so the fields a hit reads come first.
+  declare readonly revision: number;
+  declare readonly schemaHash: string;
+  declare readonly relation: string;
+  declare readonly resourceType: string;
+  /** The subject's type (check) or '' (lookup: the subject type is in the key). */
+  declare readonly subjectType: string;
+  /** '' for a plain subject (check) or `...` (lookup subjects). */
+  declare readonly subjectRelation: string;
+  declare readonly results: ResultsSetting;
+  declare readonly depthRequired: number;
+  declare readonly members: ReadonlySet<string>;
   /** The next entry of the same bucket: a chain, not an array (two objects less per bucket to collect). */
-  next: Entry | undefined = undefined;
+  declare next: Entry | undefined;
+  /** Set by a hit, cleared by the eviction sweep. */
+  declare used: boolean;
+  declare readonly kind: Kind;
+  declare readonly key: string;
+  declare readonly result: LookupSubjectsResult | undefined;
+  declare readonly bytes: number;
   /** Neighbours in the CLOCK order, a list through the entries themselves (see CachingDispatcher.oldest). */
-  older: Entry | undefined = undefined;
-  newer: Entry | undefined = undefined;
+  declare older: Entry | undefined;
+  declare newer: Entry | undefined;
+
   constructor(
-    readonly kind: Kind,
-    readonly key: string,
-    readonly revision: number,
-    readonly schemaHash: string,
-    readonly resourceType: string,
-    readonly relation: string,
-    /** The subject's type (check) or '' (lookup: the subject type is in the key). */
-    readonly subjectType: string,
-    /** '' for a plain subject (check) or `...` (lookup subjects). */
-    readonly subjectRelation: string,
-    readonly results: ResultsSetting,
-    readonly members: ReadonlySet<string>,
-    readonly depthRequired: number,
-    readonly result: LookupSubjectsResult | undefined,
-    readonly bytes: number,
-  ) {}
+    kind: Kind,
+    key: string,
+    revision: number,
+    schemaHash: string,
+    resourceType: string,
+    relation: string,
+    subjectType: string,
+    subjectRelation: string,
+    results: ResultsSetting,
+    members: ReadonlySet<string>,
+    depthRequired: number,
+    result: LookupSubjectsResult | undefined,
+    bytes: number,
+  ) {
+    this.revision = revision;
+    this.schemaHash = schemaHash;
+    this.relation = relation;
+    this.resourceType = resourceType;
+    this.subjectType = subjectType;
+    this.subjectRelation = subjectRelation;
+    this.results = results;
+    this.depthRequired = depthRequired;
+    this.members = members;
+    this.next = undefined;
+    this.used = false;
+    this.kind = kind;
+    this.key = key;
+    this.result = result;
+    this.bytes = bytes;
+    this.older = undefined;
+    this.newer = undefined;
+  }
 
   /** The same question as the rest of the bucket's key says, at any revision. */
   asks(kind: Kind, resourceType: string, relation: string, subjectType: string, subjectRelation: string, results: ResultsSetting): boolean {
@@ -247,13 +282,19 @@ export class CachingDispatcher implements Dispatcher {
   private store(entry: Entry): boolean {
     if (this.maxEntries === 0 || entry.bytes > this.maxBytes) return false;
     // The same question at another revision (or answered again with more depth) is replaced.
-    let e = this.buckets.get(entry.key);
+    const first = this.buckets.get(entry.key);
+    let e = first;
     while (e !== undefined && !e.asks(entry.kind, entry.resourceType, entry.relation, entry.subjectType, entry.subjectRelation, entry.results)) e = e.next;
-    if (e !== undefined) this.drop(e);
+    let moved = e !== undefined;
+    if (moved) this.drop(e!);
     // Room is made before the entry joins the order: otherwise a sweep over entries that were all
     // used would come round to the newcomer and evict it at once.
-    while (this.size > 0 && (this.bytes + entry.bytes > this.maxBytes || this.size >= this.maxEntries)) this.evictOne();
-    entry.next = this.buckets.get(entry.key);
+    while (this.size > 0 && (this.bytes + entry.bytes > this.maxBytes || this.size >= this.maxEntries)) {
+      this.evictOne();
+      moved = true;
+    }
+    // The bucket's head is looked up again only if a drop may have changed it.
+    entry.next = moved ? this.buckets.get(entry.key) : first;
     this.buckets.set(entry.key, entry);
     this.append(entry);
     this.bytes += entry.bytes;
@@ -324,6 +365,7 @@ function idsKey(ids: readonly string[]): string {
 }
 
 function idsBytes(ids: ReadonlySet<string>): number {
+  if (ids.size === 0) return 0;
   let n = 0;
   for (const id of ids) n += MEMBER_OVERHEAD + id.length;
   return n;

@@ -33,7 +33,7 @@ import { WILDCARD } from '../../core/refs.js';
 import type { SubjectRef } from '../../core/refs.js';
 import type { RelationDef, RewriteExpr } from '../../schema/compiled.js';
 import { childMeta, DISPATCH_CHUNK_SIZE } from '../dispatcher.js';
-import type { CheckRequest, CheckResult, Dispatcher, DispatchEnv, ResultsSetting } from '../dispatcher.js';
+import type { CheckRequest, CheckResult, Dispatcher, DispatchEnv, DispatchMeta, ResultsSetting } from '../dispatcher.js';
 import { checkKey } from '../keys.js';
 import { chunk, hasRelation, pushTo, relationOf } from './schema-access.js';
 
@@ -123,6 +123,8 @@ function checkOnce(req: CheckRequest, env: DispatchEnv, redispatch: Dispatcher):
 class CheckStep {
   childDepth = 0;
   private readonly subject: SubjectRef;
+  /** The sub-problems' meta, one object for all of this step's dispatches (it is read-only). */
+  private childMeta: DispatchMeta | undefined = undefined;
 
   constructor(
     private readonly req: CheckRequest,
@@ -376,7 +378,7 @@ class CheckStep {
         relation,
         subject: this.subject,
         results: ids.length === 1 ? 'any' : results,
-        meta: childMeta(this.req.meta),
+        meta: (this.childMeta ??= childMeta(this.req.meta)),
       },
       this.env,
     );
