@@ -67,14 +67,10 @@ export interface CacheStats {
 export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
 
 // V8 costs measured after a forced GC (test/engine/cache-memory.test.ts measures them): the entry
-// object (CLOCK links included), its key string and its Map slot, 229 B a one-id entry in that test.
+// object (CLOCK links included), its key string and its Map slot, 220 B a one-id entry in that test.
 // A member costs a Set of its own (~110 B) or a hash-table slot.
-const ENTRY_OVERHEAD = 220;
+const ENTRY_OVERHEAD = 210;
 const MEMBER_OVERHEAD = 110;
-
-const CHECK = 0;
-const LOOKUP_SUBJECTS = 1;
-type Kind = typeof CHECK | typeof LOOKUP_SUBJECTS;
 
 /**
  * One cached answer. For a check the entry is itself the CheckResult handed out (one object less to
@@ -100,7 +96,6 @@ class Entry implements CheckResult {
   declare next: Entry | undefined;
   /** Set by a hit, cleared by the eviction sweep. */
   declare used: boolean;
-  declare readonly kind: Kind;
   declare readonly key: string;
   declare readonly result: LookupSubjectsResult | undefined;
   declare readonly bytes: number;
@@ -109,7 +104,6 @@ class Entry implements CheckResult {
   declare newer: Entry | undefined;
 
   constructor(
-    kind: Kind,
     key: string,
     revision: number,
     schemaHash: string,
@@ -134,7 +128,6 @@ class Entry implements CheckResult {
     this.members = members;
     this.next = undefined;
     this.used = false;
-    this.kind = kind;
     this.key = key;
     this.result = result;
     this.bytes = bytes;
@@ -142,13 +135,15 @@ class Entry implements CheckResult {
     this.newer = undefined;
   }
 
-  /** The same question as the rest of the bucket's key says, at any revision. */
-  asks(kind: Kind, resourceType: string, relation: string, subjectType: string, subjectRelation: string, results: ResultsSetting): boolean {
+  /**
+   * The same question as the rest of the bucket's key says, at any revision. No field says check or
+   * lookup (a hit reads fewer bytes): a lookup's subjectType is '', never a check's (a schema type).
+   */
+  asks(resourceType: string, relation: string, subjectType: string, subjectRelation: string, results: ResultsSetting): boolean {
     // The names are usually the schema's own strings, so these compare by identity.
     return (
       this.relation === relation &&
       this.resourceType === resourceType &&
-      this.kind === kind &&
       this.subjectType === subjectType &&
       this.subjectRelation === subjectRelation &&
       this.results === results
@@ -206,11 +201,10 @@ export class CachingDispatcher implements Dispatcher {
     // With one id, `any` and `all` ask the same question.
     const results = req.resourceIds.length === 1 ? 'any' : req.results;
     const subjectRelation = s.relation ?? '';
-    const hit = this.lookup(CHECK, key, req.meta, req.resourceType, req.relation, s.type, subjectRelation, results);
+    const hit = this.lookup(key, req.meta, req.resourceType, req.relation, s.type, subjectRelation, results);
     if (hit !== undefined) return hit;
     const r = this.next().dispatchCheck(req, env);
     const entry = new Entry(
-      CHECK,
       key,
       req.meta.revision,
       req.meta.schemaHash,
@@ -230,7 +224,7 @@ export class CachingDispatcher implements Dispatcher {
   dispatchLookupSubjects(req: LookupSubjectsRequest, env: DispatchEnv): LookupSubjectsResult {
     const key = `${idsKey(req.resourceIds)} ${req.subjectType}`;
     const subjectRelation = req.subjectRelation ?? '...';
-    const hit = this.lookup(LOOKUP_SUBJECTS, key, req.meta, req.resourceType, req.relation, '', subjectRelation, 'all');
+    const hit = this.lookup(key, req.meta, req.resourceType, req.relation, '', subjectRelation, 'all');
     if (hit !== undefined) return hit.result!;
     const result = freezeLookup(this.next().dispatchLookupSubjects(req, env));
     let bytes = ENTRY_OVERHEAD + key.length;
@@ -238,7 +232,6 @@ export class CachingDispatcher implements Dispatcher {
       bytes += ENTRY_OVERHEAD + id.length + idsBytes(set.concrete) + (set.wildcard ? idsBytes(set.wildcard) : 0);
     }
     const entry = new Entry(
-      LOOKUP_SUBJECTS,
       key,
       req.meta.revision,
       req.meta.schemaHash,
@@ -262,7 +255,6 @@ export class CachingDispatcher implements Dispatcher {
   }
 
   private lookup(
-    kind: Kind,
     key: string,
     meta: DispatchMeta,
     resourceType: string,
@@ -273,7 +265,7 @@ export class CachingDispatcher implements Dispatcher {
   ): Entry | undefined {
     for (let e = this.buckets.get(key); e !== undefined; e = e.next) {
       if (e.revision !== meta.revision || e.schemaHash !== meta.schemaHash) continue;
-      if (!e.asks(kind, resourceType, relation, subjectType, subjectRelation, results)) continue;
+      if (!e.asks(resourceType, relation, subjectType, subjectRelation, results)) continue;
       if (e.depthRequired > meta.depthRemaining) break;
       e.used = true;
       this.hits++;
@@ -289,7 +281,7 @@ export class CachingDispatcher implements Dispatcher {
     // The same question at another revision (or answered again with more depth) is replaced.
     const first = this.buckets.get(entry.key);
     let e = first;
-    while (e !== undefined && !e.asks(entry.kind, entry.resourceType, entry.relation, entry.subjectType, entry.subjectRelation, entry.results)) e = e.next;
+    while (e !== undefined && !e.asks(entry.resourceType, entry.relation, entry.subjectType, entry.subjectRelation, entry.results)) e = e.next;
     let moved = e !== undefined;
     if (moved) this.drop(e!);
     // Room is made before the entry joins the order: otherwise a sweep over entries that were all
