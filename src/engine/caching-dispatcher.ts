@@ -358,7 +358,16 @@ export class CachingDispatcher implements Dispatcher {
 
 /** One id as is; several as their sorted distinct ids, so the order they came in does not matter. */
 function idsKey(ids: readonly string[]): string {
-  return ids.length === 1 ? ids[0]! : [...new Set(ids)].sort().join(',');
+  if (ids.length === 1) return ids[0]!;
+  if (ids.length === 2) {
+    const [a, b] = ids as [string, string];
+    return a === b ? a : a < b ? `${a},${b}` : `${b},${a}`;
+  }
+  // Sorted, then duplicates skipped as they come out next to each other: no Set per key.
+  const sorted = ids.slice().sort();
+  let key = sorted[0]!;
+  for (let i = 1; i < sorted.length; i++) if (sorted[i] !== sorted[i - 1]) key += `,${sorted[i]!}`;
+  return key;
 }
 
 function idsBytes(ids: ReadonlySet<string>): number {

@@ -144,8 +144,8 @@ class CheckStep {
     const shape = shapeOf(rel);
     const wildcard = s.relation === undefined && shape.wildcardTypes.has(s.type) ? wildcardOf(s.type) : undefined;
     let found: Set<string> | undefined;
-    // `type#relation` -> subject id -> resource ids that reach it.
-    let nested: Map<string, Map<string, string[]>> | undefined;
+    // The usersets to follow, grouped by their type and relation (mostly one group, e.g. team#member).
+    let groups: UsersetGroup[] | undefined;
     for (const id of ids) {
       // Membership is asked of the index (one lookup, even on a team of thousands); only the usersets
       // are listed, to be followed.
@@ -157,20 +157,16 @@ class CheckStep {
       if (!shape.usersets) continue;
       for (const u of graph.usersets(resourceType, id, relation)) {
         if (u.id === WILDCARD) continue;
-        const key = `${u.type}#${u.relation!}`;
-        nested ??= new Map();
-        let bySubject = nested.get(key);
-        if (bySubject === undefined) nested.set(key, (bySubject = new Map()));
-        pushTo(bySubject, u.id, id);
+        groups ??= [];
+        pushTo(groupOf(groups, u.type, u.relation!), u.id, id);
       }
     }
-    if (nested === undefined) return found ?? EMPTY;
+    if (groups === undefined) return found ?? EMPTY;
     found ??= new Set();
     let depthError: MaxDepthExceededError | undefined;
-    for (const [key, bySubject] of nested) {
-      const hash = key.indexOf('#');
+    for (const g of groups) {
       try {
-        this.dispatchMapped(key.slice(0, hash), key.slice(hash + 1), bySubject, found, results);
+        this.dispatchMapped(g.type, g.relation, g.bySubject, found, results);
       } catch (e) {
         depthError = deferDepth(results, e, depthError);
       }
@@ -385,6 +381,22 @@ class CheckStep {
     if (r.depthRequired > this.childDepth) this.childDepth = r.depthRequired;
     return r.members;
   }
+}
+
+/** Userset subjects of one `type#relation`: subject id -> the resource ids that reach it. */
+interface UsersetGroup {
+  readonly type: string;
+  readonly relation: string;
+  readonly bySubject: Map<string, string[]>;
+}
+
+// A linear scan, not a map keyed by a joined `type#relation` string: there are one or two groups, and
+// their names are the index's own strings, so the comparisons are mostly by identity.
+function groupOf(groups: UsersetGroup[], type: string, relation: string): Map<string, string[]> {
+  for (const g of groups) if (g.relation === relation && g.type === type) return g.bySubject;
+  const g: UsersetGroup = { type, relation, bySubject: new Map() };
+  groups.push(g);
+  return g.bySubject;
 }
 
 /**
