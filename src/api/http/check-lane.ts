@@ -15,7 +15,7 @@
  * here, through the same describeHttpError.
  */
 import { getRequestListener } from '@hono/node-server';
-import type { IncomingHttpHeaders, IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { operationName, REQUEST_ID_KEY, newRequestContext, requestIdFrom, runInRequest, type CancelSource, type EdgeObserver, type RequestContext } from '../request-context.js';
 import { bearerChecker } from '../auth.js';
 import type { WardenService } from '../../service/types.js';
@@ -56,8 +56,8 @@ export function withCheckLane(fallback: RequestListener, fetch: AppFetch, o: Che
   };
   return (req, res) => {
     const route = req.method === 'POST' ? routes.get(req.url ?? '') : undefined;
-    const h = req.headers;
-    if (route === undefined || !headersAdmit(h, o.maxBodyBytes) || !keyAccepted(h.authorization)) {
+    const h = route === undefined ? undefined : laneHeaders(req.rawHeaders);
+    if (h === undefined || !headersAdmit(h, o.maxBodyBytes) || !keyAccepted(h.authorization)) {
       void fallback(req, res);
       return;
     }
@@ -68,19 +68,73 @@ export function withCheckLane(fallback: RequestListener, fetch: AppFetch, o: Che
       } catch {
         // Malformed: the app reports it.
       }
-      if (body === undefined || !route.accepts(body)) void handOver(fetch, req, res, bytes);
-      else serve(route, body as never, req, res, o.observer);
+      if (body === undefined || !route!.accepts(body)) void handOver(fetch, req, res, bytes);
+      else serve(route!, body as never, h.requestId, req, res, o.observer);
     });
   };
 }
 
+/** The headers the lane decides on. */
+interface LaneHeaders {
+  contentLength: string | undefined;
+  contentType: string | undefined;
+  transferEncoding: string | undefined;
+  secFetchSite: string | undefined;
+  authorization: string | undefined;
+  requestId: string | undefined;
+}
+
+/**
+ * Read off the raw list: Node builds `req.headers` lazily, one object per request, and that cost as
+ * much as the rest of the lane. A header the lane reads that comes twice (which Node would join or
+ * drop) is not plain: undefined, and the app decides.
+ */
+function laneHeaders(raw: readonly string[]): LaneHeaders | undefined {
+  const h: LaneHeaders = {
+    contentLength: undefined,
+    contentType: undefined,
+    transferEncoding: undefined,
+    secFetchSite: undefined,
+    authorization: undefined,
+    requestId: undefined,
+  };
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const value = raw[i + 1]!;
+    let field: keyof LaneHeaders;
+    switch (raw[i]!.toLowerCase()) {
+      case 'content-length':
+        field = 'contentLength';
+        break;
+      case 'content-type':
+        field = 'contentType';
+        break;
+      case 'transfer-encoding':
+        field = 'transferEncoding';
+        break;
+      case 'sec-fetch-site':
+        field = 'secFetchSite';
+        break;
+      case 'authorization':
+        field = 'authorization';
+        break;
+      case REQUEST_ID_KEY:
+        field = 'requestId';
+        break;
+      default:
+        continue;
+    }
+    if (h[field] !== undefined) return undefined;
+    h[field] = value;
+  }
+  return h;
+}
+
 /** What the app's guards and its route's media-type gate would pass, judged from the headers alone. */
-function headersAdmit(h: IncomingHttpHeaders, maxBodyBytes: number): boolean {
-  const length = h['content-length'];
-  if (length === undefined || h['transfer-encoding'] !== undefined) return false;
-  const site = h['sec-fetch-site'];
+function headersAdmit(h: LaneHeaders, maxBodyBytes: number): boolean {
+  if (h.contentLength === undefined || h.transferEncoding !== undefined) return false;
+  const site = h.secFetchSite;
   if (site !== undefined && site !== 'same-origin' && site !== 'none') return false;
-  return Number.parseInt(length, 10) <= maxBodyBytes && PLAIN_JSON.test(h['content-type'] ?? '');
+  return Number.parseInt(h.contentLength, 10) <= maxBodyBytes && PLAIN_JSON.test(h.contentType ?? '');
 }
 
 function readBody(req: IncomingMessage, done: (bytes: Buffer) => void): void {
@@ -90,10 +144,16 @@ function readBody(req: IncomingMessage, done: (bytes: Buffer) => void): void {
   req.on('end', () => done(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
 }
 
-function serve(route: LaneRoute, body: never, req: IncomingMessage, res: ServerResponse, observer: EdgeObserver | undefined): void {
+function serve(
+  route: LaneRoute,
+  body: never,
+  requestId: string | undefined,
+  req: IncomingMessage,
+  res: ServerResponse,
+  observer: EdgeObserver | undefined,
+): void {
   const started = performance.now();
-  const header = req.headers[REQUEST_ID_KEY];
-  const ctx = newRequestContext('http', requestIdFrom(typeof header === 'string' ? header : undefined), new ResponseCancelSource(res));
+  const ctx = newRequestContext('http', requestIdFrom(requestId), new ResponseCancelSource(res));
   let answer: Promise<unknown>;
   try {
     answer = runInRequest(ctx, () => route.call(body));
@@ -119,7 +179,8 @@ function report(ctx: RequestContext, observer: EdgeObserver | undefined, operati
 
 function send(res: ServerResponse, status: number, json: string, requestId: string): void {
   if (res.destroyed) return;
-  res.writeHead(status, { 'content-type': 'application/json', [REQUEST_ID_KEY]: requestId, 'content-length': Buffer.byteLength(json) });
+  // A flat list: Node stores it as is instead of copying an object's keys into its header map.
+  res.writeHead(status, ['content-type', 'application/json', REQUEST_ID_KEY, requestId, 'content-length', String(Buffer.byteLength(json))]);
   res.end(json);
 }
 

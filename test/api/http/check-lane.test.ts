@@ -7,7 +7,7 @@
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpApp } from '../../../src/api/http/app.js';
@@ -132,6 +132,18 @@ describe('the HTTP check lane answers as the app alone does', () => {
     expect(unserved).toEqual(['check INVALID_ARGUMENT', 'check INVALID_ARGUMENT']);
   });
 
+  it('a header it reads that comes twice goes to the app, which answers as it would alone', async () => {
+    for (const name of ['content-type', 'authorization', 'x-request-id']) {
+      const raw = ['content-type', 'application/json', 'authorization', auth.authorization, 'x-request-id', 'twice'];
+      raw.push(name, raw[raw.indexOf(name) + 1]!);
+      const before = handedOver;
+      const viaLane = await askRaw(lane.url, raw, check({}));
+      expect(handedOver - before).toBe(1);
+      const viaApp = await askRaw(plain.url, raw, check({}));
+      expect({ name, ...viaLane, requestId: undefined }).toEqual({ name, ...viaApp, requestId: undefined });
+    }
+  });
+
   it('a chunked body (no declared length) goes to the app and is answered', async () => {
     const before = handedOver;
     const body = new ReadableStream<Uint8Array>({
@@ -164,6 +176,24 @@ async function ask(base: string, c: Case): Promise<Answer> {
     connection: res.headers.get('connection'),
     body,
   };
+}
+
+/** A request with exactly these header lines (fetch would join repeated ones), over a raw socket. */
+async function askRaw(base: string, rawHeaders: string[], body: string): Promise<{ status: number; requestId: string | undefined; body: unknown }> {
+  const { port } = new URL(base);
+  const lines = ['POST /v1/permissions/check HTTP/1.1', `host: 127.0.0.1:${port}`, 'connection: close', `content-length: ${Buffer.byteLength(body)}`];
+  for (let i = 0; i < rawHeaders.length; i += 2) lines.push(`${rawHeaders[i]!}: ${rawHeaders[i + 1]!}`);
+  const socket = connect(Number(port), '127.0.0.1');
+  socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
+  const chunks: Buffer[] = [];
+  for await (const chunk of socket) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  const [head, ...rest] = text.split('\r\n\r\n');
+  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head!)?.[1]);
+  const requestId = /^x-request-id: (.*)$/im.exec(head!)?.[1];
+  // The answers here are small JSON bodies, sent with a length or in one chunk.
+  const payload = /transfer-encoding: chunked/i.test(head!) ? rest.join('\r\n\r\n').split('\r\n')[1]! : rest.join('\r\n\r\n');
+  return { status, requestId, body: JSON.parse(payload) as unknown };
 }
 
 async function listen(server: Server): Promise<Served> {
