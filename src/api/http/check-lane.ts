@@ -21,6 +21,7 @@ import { bearerChecker } from '../auth.js';
 import type { WardenService } from '../../service/types.js';
 import { isPlainCheck, isPlainCheckBulk, PLAIN_JSON } from './fast-path.js';
 import { describeHttpError, logUnexpected } from './http-errors.js';
+import { checkBulkRoute, checkRoute } from './permission-routes.js';
 
 export interface CheckLaneOptions {
   readonly service: WardenService;
@@ -41,8 +42,8 @@ interface LaneRoute {
 /** `fallback` is the app's own listener (@hono/node-server's); `fetch` the app, for a request whose body the lane read. */
 export function withCheckLane(fallback: RequestListener, fetch: AppFetch, o: CheckLaneOptions): RequestListener {
   const routes = new Map<string, LaneRoute>([
-    ['/v1/permissions/check', { operation: operationName('Check'), accepts: isPlainCheck, call: (b) => o.service.check(b) }],
-    ['/v1/permissions/check-bulk', { operation: operationName('CheckBulk'), accepts: isPlainCheckBulk, call: (b) => o.service.checkBulk(b) }],
+    [checkRoute.path, { operation: operationName('Check'), accepts: isPlainCheck, call: (b) => o.service.check(b) }],
+    [checkBulkRoute.path, { operation: operationName('CheckBulk'), accepts: isPlainCheckBulk, call: (b) => o.service.checkBulk(b) }],
   ]);
   const checkKey = bearerChecker(o.presharedKey);
   const keyAccepted = (header: string | undefined): boolean => {
