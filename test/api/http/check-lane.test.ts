@@ -5,16 +5,15 @@
  * (the lane in front of the app, and the app alone), and the lane's hand-overs are counted so that the
  * test also says which requests the lane served itself.
  */
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { connect } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpApp } from '../../../src/api/http/app.js';
 import { withCheckLane, type AppFetch } from '../../../src/api/http/check-lane.js';
 import type { EdgeObserver } from '../../../src/api/request-context.js';
 import { FakeWardenService } from './fake-service.js';
-import { SCHEMA, serveFetch, type Served } from './helpers.js';
+import { listenOn, SCHEMA, serveFetch, type Served } from './helpers.js';
 
 const KEY = 'lane-secret';
 const MAX_BODY = 2048;
@@ -100,7 +99,7 @@ describe('the HTTP check lane answers as the app alone does', () => {
       handedOver++;
       return app.fetch(req, env);
     };
-    lane = await listen(createServer(withCheckLane(counted, countedFetch, options)));
+    lane = await listenOn(createServer(withCheckLane(counted, countedFetch, options)).listen(0, '127.0.0.1'));
     plain = await serveFetch(createHttpApp(options).fetch);
   });
   afterAll(async () => {
@@ -194,18 +193,4 @@ async function askRaw(base: string, rawHeaders: string[], body: string): Promise
   // The answers here are small JSON bodies, sent with a length or in one chunk.
   const payload = /transfer-encoding: chunked/i.test(head!) ? rest.join('\r\n\r\n').split('\r\n')[1]! : rest.join('\r\n\r\n');
   return { status, requestId, body: JSON.parse(payload) as unknown };
-}
-
-async function listen(server: Server): Promise<Served> {
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
 }

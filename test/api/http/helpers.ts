@@ -16,7 +16,8 @@ export async function serveFetch(fetch: (req: Request) => Response | Promise<Res
   return listenOn(serve({ fetch, port: 0, hostname: '127.0.0.1' }) as Server);
 }
 
-async function listenOn(server: Server): Promise<Served> {
+/** Serves once `server` listens (call its listen() first, on port 0). */
+export async function listenOn(server: Server): Promise<Served> {
   if (!server.listening) await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   return {
