@@ -107,8 +107,12 @@ function limitBody(maxBytes: number): MiddlewareHandler {
  * that are not browsers send no Sec-Fetch-Site at all.
  */
 function refuseCrossSite(c: Context): void {
-  const site = c.req.header('sec-fetch-site');
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+  if (isCrossSite(c.req.header('sec-fetch-site'))) {
     throw new AuthzError('PERMISSION_DENIED', 'CROSS_SITE_REQUEST', 'cross-site browser requests are not accepted');
   }
+}
+
+/** A browser's Sec-Fetch-Site of another site (the check lane applies the same rule). */
+export function isCrossSite(site: string | undefined): boolean {
+  return site !== undefined && site !== 'same-origin' && site !== 'none';
 }

@@ -8,20 +8,22 @@
  *
  * The lane takes a request only when the app would decide everything about it the same way from its
  * headers and a plain body: POST to the exact path, a declared length within the limit, plain JSON
- * (fast-path.ts's media type), not a cross-site browser, the key when one is set, and a body of the
- * shape the route's schema accepts unchanged (fast-path.ts). Anything else goes to the app as it is;
+ * (plain-check.ts's media type), not a cross-site browser, the key when one is set, and a body of the
+ * shape the route's schema accepts unchanged (plain-check.ts). Anything else goes to the app as it is;
  * a request whose body was already read is handed over as a rebuilt Request with that body. So every
  * refusal keeps its one spelling (http-errors.ts), and only the service's own errors are written
  * here, through the same describeHttpError.
  */
 import { getRequestListener } from '@hono/node-server';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { operationName, REQUEST_ID_KEY, newRequestContext, requestIdFrom, runInRequest, type CancelSource, type EdgeObserver, type RequestContext } from '../request-context.js';
+import { operationName, REQUEST_ID_KEY, newRequestContext, requestIdFrom, runInRequest, type EdgeObserver, type RequestContext } from '../request-context.js';
 import { bearerChecker } from '../auth.js';
 import type { WardenService } from '../../service/types.js';
-import { isPlainCheck, isPlainCheckBulk, PLAIN_JSON } from './fast-path.js';
+import { isPlainCheck, isPlainCheckBulk, PLAIN_JSON } from './plain-check.js';
 import { describeHttpError, logUnexpected } from './http-errors.js';
 import { checkBulkRoute, checkRoute } from './permission-routes.js';
+import { NodeResponseCancelSource } from './request-scope.js';
+import { isCrossSite } from './app.js';
 
 export interface CheckLaneOptions {
   readonly service: WardenService;
@@ -133,8 +135,7 @@ function laneHeaders(raw: readonly string[]): LaneHeaders | undefined {
 /** What the app's guards and its route's media-type gate would pass, judged from the headers alone. */
 function headersAdmit(h: LaneHeaders, maxBodyBytes: number): boolean {
   if (h.contentLength === undefined || h.transferEncoding !== undefined) return false;
-  const site = h.secFetchSite;
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') return false;
+  if (isCrossSite(h.secFetchSite)) return false;
   return Number.parseInt(h.contentLength, 10) <= maxBodyBytes && PLAIN_JSON.test(h.contentType ?? '');
 }
 
@@ -154,7 +155,7 @@ function serve(
   observer: EdgeObserver | undefined,
 ): void {
   const started = performance.now();
-  const ctx = newRequestContext('http', requestIdFrom(requestId), new ResponseCancelSource(res));
+  const ctx = newRequestContext('http', requestIdFrom(requestId), new NodeResponseCancelSource(res));
   let answer: Promise<unknown>;
   try {
     answer = runInRequest(ctx, () => route.call(body));
@@ -208,22 +209,6 @@ async function handOver(fetch: AppFetch, req: IncomingMessage, res: ServerRespon
   } catch (err) {
     logUnexpected('POST', req.url ?? '', err);
     res.destroy();
-  }
-}
-
-/** As the app's request scope reads it: the response closed before it was written. */
-class ResponseCancelSource implements CancelSource {
-  constructor(private readonly res: ServerResponse) {}
-
-  get cancelled(): boolean {
-    return this.res.destroyed && !this.res.writableFinished;
-  }
-
-  makeSignal(): AbortSignal {
-    const ac = new AbortController();
-    if (this.cancelled) ac.abort();
-    else this.res.once('close', () => this.res.writableFinished || ac.abort());
-    return ac.signal;
   }
 }
 

@@ -11,7 +11,5 @@ declare module 'hono' {
     requestScope: RequestContext;
     /** The body has been read to its end (http-errors.ts). */
     bodyConsumed: true;
-    /** An answer that already carries the request id (request-scope.ts, okJson). */
-    answerWithId: Response;
   }
 }

@@ -1,8 +1,7 @@
 /** Check, CheckBulk, Expand, LookupResources and LookupSubjects over HTTP. */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { ExpandTree, WardenService } from '../../service/types.js';
-import { fastJsonRoute, isPlainCheck, isPlainCheckBulk } from './fast-path.js';
-import { inScope, okJson } from './request-scope.js';
+import { inScope } from './request-scope.js';
 import {
   BEARER_SECURITY,
   ConsistencySchema,
@@ -170,9 +169,7 @@ export const lookupSubjectsRoute = post(
 );
 
 export function registerPermissionRoutes(app: OpenAPIHono, service: WardenService): void {
-  // Registered first, so they run before the declared routes (see fast-path.ts).
-  app.post(checkRoute.path, fastJsonRoute(isPlainCheck, async (c, body) => okJson(c, await inScope(c, () => service.check(body)))));
-  app.post(checkBulkRoute.path, fastJsonRoute(isPlainCheckBulk, async (c, body) => okJson(c, await inScope(c, () => service.checkBulk(body)))));
+  // Plain Check and CheckBulk requests are answered before they reach the app (check-lane.ts).
   app.openapi(checkRoute, async (c) => c.json(await inScope(c, () => service.check(c.req.valid('json'))), 200));
   app.openapi(checkBulkRoute, async (c) => c.json(await inScope(c, () => service.checkBulk(c.req.valid('json'))), 200));
   app.openapi(expandRoute, async (c) => c.json(await inScope(c, () => service.expand(c.req.valid('json'))), 200));

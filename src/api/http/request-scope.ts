@@ -40,11 +40,11 @@ export function requestScope(app: OpenAPIHono, observer: EdgeObserver | undefine
   const operationOf = (method: string, path: string) => (operations ??= operationTable(app)).get(`${method.toLowerCase()} ${path}`) ?? 'unknown';
   return async (c, next) => {
     const started = performance.now();
-    const ctx = newRequestContext('http', requestIdFrom(c.req.header(REQUEST_ID_KEY)), new ResponseCancelSource(c));
+    const ctx = newRequestContext('http', requestIdFrom(c.req.header(REQUEST_ID_KEY)), cancelSourceOf(c));
     c.set('requestScope', ctx);
     await runInRequest(ctx, next);
     try {
-      if (c.get('answerWithId') !== c.res) c.res.headers.set(REQUEST_ID_KEY, ctx.id);
+      c.res.headers.set(REQUEST_ID_KEY, ctx.id);
     } catch {
       // A response with immutable headers (none of ours) goes without the echo rather than failing.
     }
@@ -66,38 +66,30 @@ export function inScope<T>(c: Context, f: () => T): T {
 }
 
 /**
- * A 200 JSON answer that already carries the request id. Setting the header afterwards, as the scope
- * does for every other response, turns @hono/node-server's plain header object into a web Headers
- * (built, then converted back when written); the hot routes answer through this instead.
+ * Cancellation read off the Node response: the client went away if it closed before the answer was
+ * written. @hono/node-server aborts `c.req.raw.signal` on the same condition, but reading that signal
+ * makes it (request-context.ts says why that is worth avoiding); here the signal is made only when a
+ * wait asks for it. The check lane uses it too.
  */
-export function okJson(c: Context, body: unknown): Response {
-  const id = c.get('requestScope')?.id;
-  if (id === undefined) return c.json(body, 200);
-  const res = new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json', [REQUEST_ID_KEY]: id } });
-  c.set('answerWithId', res);
-  return res;
-}
-
-/**
- * @hono/node-server aborts `c.req.raw.signal` when the response closes before it was written; reading
- * the signal makes it (request-context.ts says why that is worth avoiding), so the flag reads the same
- * condition off the Node response. Without one (app.request() in tests, HTTP/2) the signal is the flag.
- */
-class ResponseCancelSource implements CancelSource {
-  private readonly res: ServerResponse | undefined;
-
-  constructor(private readonly c: Context) {
-    const outgoing = (c.env as { outgoing?: unknown } | undefined)?.outgoing;
-    this.res = outgoing instanceof ServerResponse ? outgoing : undefined;
-  }
+export class NodeResponseCancelSource implements CancelSource {
+  constructor(private readonly res: ServerResponse) {}
 
   get cancelled(): boolean {
-    return this.res ? this.res.destroyed && !this.res.writableFinished : this.c.req.raw.signal.aborted;
+    return this.res.destroyed && !this.res.writableFinished;
   }
 
   makeSignal(): AbortSignal {
-    return this.c.req.raw.signal;
+    const ac = new AbortController();
+    if (this.cancelled) ac.abort();
+    else this.res.once('close', () => this.res.writableFinished || ac.abort());
+    return ac.signal;
   }
+}
+
+/** Without a Node response (app.request() in tests, HTTP/2), the web request's signal is the source. */
+function cancelSourceOf(c: Context): CancelSource | AbortSignal {
+  const outgoing = (c.env as { outgoing?: unknown } | undefined)?.outgoing;
+  return outgoing instanceof ServerResponse ? new NodeResponseCancelSource(outgoing) : c.req.raw.signal;
 }
 
 function outcomeOf(c: Context): { code: string; reason?: string } {

@@ -95,8 +95,11 @@ const MIGRATIONS: readonly string[] = [V1, V2];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-/** Brings the file up to SCHEMA_VERSION; returns its store id (created on first open). */
-export function migrate(db: Database, newStoreId?: string): string {
+/**
+ * Brings the file up to SCHEMA_VERSION (or `target`, only for tests that write an older layout);
+ * returns its store id (created on first open).
+ */
+export function migrate(db: Database, newStoreId?: string, target = SCHEMA_VERSION): string {
   const run = db.transaction(() => {
     db.exec('CREATE TABLE IF NOT EXISTS metadata (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID');
     const get = db.prepare<[string], { value: string }>('SELECT value FROM metadata WHERE key = ?');
@@ -110,7 +113,7 @@ export function migrate(db: Database, newStoreId?: string): string {
         `the database file has schema version ${version}, newer than this Warden supports (${SCHEMA_VERSION}): it was written by a newer Warden; upgrade Warden to open it`,
       );
     }
-    for (let v = version; v < SCHEMA_VERSION; v++) {
+    for (let v = version; v < target; v++) {
       db.exec(MIGRATIONS[v]!);
       set.run('schema_version', String(v + 1));
     }

@@ -1,35 +1,12 @@
 /**
- * A SQLite file in the V1 layout (schema version 1), written the way Warden wrote V1 files: the same
- * DDL and the same statements for a touch, a create, a delete and a schema write, each in its own
- * transaction at the next revision. Used to prove that such a file migrates forward intact.
+ * A SQLite file in the V1 layout (schema version 1), written the way Warden wrote V1 files: the first
+ * migration's DDL, and the same statements for a touch, a create, a delete and a schema write, each in
+ * its own transaction at the next revision. Used to prove that such a file migrates forward intact.
  */
 import Sqlite from 'better-sqlite3';
 import type { Relationship } from '../../../src/core/refs.js';
 import { ELLIPSIS } from '../../../src/core/refs.js';
-
-const V1 = `
-CREATE TABLE metadata (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE relationships (
-  resource_type    TEXT NOT NULL,
-  resource_id      TEXT NOT NULL,
-  relation         TEXT NOT NULL,
-  subject_type     TEXT NOT NULL,
-  subject_id       TEXT NOT NULL,
-  subject_relation TEXT NOT NULL,
-  created_rev      INTEGER NOT NULL,
-  deleted_rev      INTEGER,
-  PRIMARY KEY (resource_type, resource_id, relation, subject_type, subject_id, subject_relation, created_rev)
-) WITHOUT ROWID;
-CREATE UNIQUE INDEX relationships_live
-  ON relationships (resource_type, resource_id, relation, subject_type, subject_id, subject_relation)
-  WHERE deleted_rev IS NULL;
-CREATE INDEX relationships_reverse
-  ON relationships (subject_type, subject_id, subject_relation, resource_type, relation);
-CREATE INDEX relationships_created ON relationships (created_rev);
-CREATE INDEX relationships_deleted ON relationships (deleted_rev) WHERE deleted_rev IS NOT NULL;
-CREATE TABLE revisions (rev INTEGER PRIMARY KEY, committed_at INTEGER NOT NULL);
-CREATE TABLE schemas (rev INTEGER PRIMARY KEY, text TEXT NOT NULL, hash TEXT NOT NULL);
-`;
+import { migrate } from '../../../src/store/sqlite/migrations.js';
 
 const COLUMNS = 'resource_type, resource_id, relation, subject_type, subject_id, subject_relation';
 const KEY = 'resource_type = ? AND resource_id = ? AND relation = ? AND subject_type = ? AND subject_id = ? AND subject_relation = ?';
@@ -45,11 +22,8 @@ export class SqliteV1Writer {
   constructor(path: string, storeId: string) {
     this.db = new Sqlite(path);
     this.db.pragma('journal_mode = WAL');
-    this.db.exec(V1);
-    const set = this.db.prepare('INSERT INTO metadata (key, value) VALUES (?, ?)');
-    set.run('schema_version', '1');
-    set.run('store_id', storeId);
-    set.run('oldest_revision', '0');
+    // The first migration alone is the V1 layout, as a V1 Warden created it.
+    migrate(this.db, storeId, 1);
   }
 
   write(updates: readonly { operation: 'touch' | 'create' | 'delete'; relationship: Relationship }[]): number {

@@ -1,35 +1,10 @@
 /**
- * A fast path in front of the declared routes of Check and CheckBulk, the calls made at thousands a
- * second. The declared route runs a media-type gate, zod's parse of the body and a validation hook,
- * each an async middleware; for a body of the plain shape its schema accepts (exactly the fields it
- * declares, strings where it wants strings) the outcome is the same without them, and zod's output
- * would equal the input. Any other request (another media type, malformed JSON, a missing, extra or
- * mistyped field) goes on to the declared route, which answers or refuses it exactly as before: the
- * body is read once either way (hono caches it).
+ * The plain shapes of a Check and a CheckBulk body: exactly the fields the declared route's schema
+ * declares, strings where it wants strings, so that zod's parse would return the body unchanged. The
+ * check lane (check-lane.ts) answers such requests without the app; it hands any other one to the
+ * declared route, which answers or refuses it (test/api/http/plain-check.test.ts holds the two to agree).
  */
-import type { Context, MiddlewareHandler } from 'hono';
 import type { CheckBulkRequest, CheckRequest, Consistency } from '../../service/types.js';
-import { markBodyConsumed } from './http-errors.js';
-
-/** Serves a request whose JSON body `accepts` takes with `handle`; passes any other one on. */
-export function fastJsonRoute<T>(accepts: (body: unknown) => body is T, handle: (c: Context, body: T) => Promise<Response>): MiddlewareHandler {
-  return async (c, next) => {
-    let body: unknown;
-    if (PLAIN_JSON.test(c.req.header('content-type') ?? '')) {
-      try {
-        body = await c.req.json();
-      } catch {
-        // Malformed: the declared route reports it.
-      }
-    }
-    if (body === undefined || !accepts(body)) {
-      await next();
-      return;
-    }
-    markBodyConsumed(c);
-    return handle(c, body);
-  };
-}
 
 // Narrower than what the declared route accepts (any parameters), so nothing it refuses passes here.
 export const PLAIN_JSON = /^application\/json(\s*;\s*charset=utf-8)?$/i;

@@ -1,12 +1,12 @@
 /**
- * The fast path of Check and CheckBulk (src/api/http/fast-path.ts) takes only bodies that the declared
- * route's zod schema accepts unchanged: whatever it takes, zod parses to an equal value. Everything
- * else is left to the declared route (errors.test.ts pins its answers).
+ * The plain shapes of Check and CheckBulk (src/api/http/plain-check.ts, the bodies the check lane serves)
+ * are only bodies that the declared route's zod schema accepts unchanged: whatever they take, zod parses
+ * to an equal value. Everything else is left to the declared route (errors.test.ts pins its answers).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { z } from '@hono/zod-openapi';
-import { isPlainCheck, isPlainCheckBulk } from '../../../src/api/http/fast-path.js';
+import { isPlainCheck, isPlainCheckBulk } from '../../../src/api/http/plain-check.js';
 import { checkBulkRoute, checkRoute } from '../../../src/api/http/permission-routes.js';
 
 const schemaOf = (route: typeof checkRoute | typeof checkBulkRoute) => route.request.body.content['application/json'].schema as z.ZodType;
