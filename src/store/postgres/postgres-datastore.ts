@@ -222,15 +222,15 @@ export class PostgresDatastore implements Datastore {
     return Number(rows[0]?.n ?? 0);
   }
 
+  importRelationships(batches: AsyncIterable<readonly Relationship[]>): Promise<Revision | undefined> {
+    return importByWrites((b) => this.write(b), batches);
+  }
+
   /**
    * Every revision in (after, end] is committed (revisions are dense and commit in order), so the feed
    * is that range with each revision's rows and schema attached; empty revisions come out empty. One
    * REPEATABLE READ snapshot keeps the horizon check and the rows consistent against a concurrent GC.
    */
-  importRelationships(batches: AsyncIterable<readonly Relationship[]>): Promise<Revision | undefined> {
-    return importByWrites((b) => this.write(b), batches);
-  }
-
   async changesSince(after: Revision, limit?: number): Promise<RevisionChanges[]> {
     checkLimit(limit, 'changes limit');
     validRevision(after);

@@ -39,6 +39,7 @@ import { ChangeFeed, scanLive, schemaOf } from './change-feed.js';
 import type { FilterSql, Params, RelationshipRow } from './filter-sql.js';
 import { COLUMNS, LIVE, filterSql, keyParams, rowToRelationship } from './filter-sql.js';
 import { migrate } from './migrations.js';
+import { importByWrites } from '../import-by-writes.js';
 
 export interface SqliteDatastoreOptions {
   /** The store id of a new file (random by default); an existing file keeps its own. */
@@ -83,6 +84,8 @@ export class SqliteDatastore implements Datastore {
   private readonly importStallMs: number | undefined;
   private readonly feed: ChangeFeed;
   private closed = false;
+  /** A file, not ':memory:' (or '', a private temporary one): other connections can open it. */
+  private readonly fileBacked: boolean;
   /** An import into an empty store holding the write lock on its own connection; writes wait for it. */
   private bulk: Promise<unknown> | undefined;
 
@@ -104,7 +107,8 @@ export class SqliteDatastore implements Datastore {
     private readonly path: string,
     options: SqliteDatastoreOptions = {},
   ) {
-    if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
+    this.fileBacked = path !== ':memory:' && path !== '';
+    if (this.fileBacked) mkdirSync(dirname(path), { recursive: true });
     this.db = new Sqlite(path);
     this.gcBatchSize = options.gcBatchSize ?? 5000;
     this.busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
@@ -208,44 +212,46 @@ export class SqliteDatastore implements Datastore {
   async importRelationships(batches: AsyncIterable<readonly Relationship[]>): Promise<Revision | undefined> {
     this.assertOpen();
     const it = batches[Symbol.asyncIterator]();
-    let next = await it.next();
-    while (!next.done && next.value.length === 0) next = await it.next();
-    if (next.done) return undefined;
-    let batch: readonly Relationship[] | undefined = next.value;
-    let last: Revision | undefined;
-    if (this.path !== ':memory:' && this.path !== '' && this.sAnyRow.get() === undefined) {
-      // Another import into the empty store may be running: this one then finds it not empty.
-      await this.gate();
-      const options = {
-        path: this.path,
-        busyTimeoutMs: this.busyTimeoutMs,
-        cacheKiB: this.importCacheKiB,
-        stallMs: this.importStallMs,
-        closing: () => this.closed,
-      };
-      const running = bulkImportIntoEmpty(options, batch, it);
-      this.bulk = running.catch(() => undefined);
-      let result;
-      try {
-        result = await running;
-      } finally {
-        this.bulk = undefined;
+    try {
+      let next = await it.next();
+      while (!next.done && next.value.length === 0) next = await it.next();
+      if (next.done) return undefined;
+      let batch: readonly Relationship[] | undefined = next.value;
+      let last: Revision | undefined;
+      if (this.fileBacked && this.sAnyRow.get() === undefined) {
+        // Another import into the empty store may be running: this one then finds it not empty.
+        await this.gate();
+        const options = {
+          path: this.path,
+          busyTimeoutMs: this.busyTimeoutMs,
+          cacheKiB: this.importCacheKiB,
+          stallMs: this.importStallMs,
+          closing: () => this.closed,
+        };
+        const running = bulkImportIntoEmpty(options, batch, it);
+        this.bulk = running.catch(() => undefined);
+        let result;
+        try {
+          result = await running;
+        } finally {
+          this.bulk = undefined;
+        }
+        if (result !== undefined) {
+          last = result.last;
+          this.notify(last);
+          if (result.failure !== undefined) throw result.failure;
+          if (result.pending === undefined) return last;
+          next = await result.pending;
+          batch = next.done ? undefined : next.value;
+        }
       }
-      if (result !== undefined) {
-        last = result.last;
-        this.notify(last);
-        if (result.failure !== undefined) throw result.failure;
-        if (result.pending === undefined) return last;
-        next = await result.pending;
-        batch = next.done ? undefined : next.value;
-      }
+      if (batch === undefined) return last;
+      return (await importByWrites((b) => this.write(b), startingWith(batch, it))) ?? last;
+    } finally {
+      // As `for await` would: a failure must not leave the caller's source (a request body) open.
+      // Not awaited: a read in flight on a slow client would hold the error back until it ends.
+      it.return?.()?.catch(() => undefined);
     }
-    while (batch !== undefined) {
-      if (batch.length > 0) last = await this.write({ updates: batch.map((relationship) => ({ operation: 'touch' as const, relationship })) });
-      next = await it.next();
-      batch = next.done ? undefined : next.value;
-    }
-    return last;
   }
 
   async deleteRelationships(filter: RelationshipFilter, options: DeleteOptions = {}): Promise<DeleteResult> {
@@ -306,10 +312,9 @@ export class SqliteDatastore implements Datastore {
   }
 
   private *livePages(revision: Revision): Generator<Relationship[]> {
-    const inMemory = this.path === ':memory:' || this.path === '';
-    const db = inMemory ? this.db : new Sqlite(this.path, { readonly: true, fileMustExist: true });
+    const db = this.fileBacked ? new Sqlite(this.path, { readonly: true, fileMustExist: true }) : this.db;
     try {
-      if (!inMemory) db.pragma(`cache_size = ${-SCAN_CACHE_KIB}`);
+      if (this.fileBacked) db.pragma(`cache_size = ${-SCAN_CACHE_KIB}`);
       for (const page of scanLive(db, revision, SCAN_CHUNK_ROWS)) {
         this.assertOpen();
         yield page;
@@ -317,7 +322,7 @@ export class SqliteDatastore implements Datastore {
       // Rows visible at `revision` are only collected once the oldest readable revision passes it.
       checkReadable(revision, this.oldest(), this.head());
     } finally {
-      if (!inMemory) db.close();
+      if (this.fileBacked) db.close();
     }
   }
 
@@ -487,4 +492,10 @@ function changesOf(updates: readonly RelationshipUpdate[]): readonly Change[] {
 
 function isUniqueViolation(e: unknown): boolean {
   return e instanceof Sqlite.SqliteError && (e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY');
+}
+
+/** `first`, then the rest of `it`. */
+async function* startingWith<T>(first: T, it: AsyncIterator<T>): AsyncIterable<T> {
+  yield first;
+  for (let next = await it.next(); !next.done; next = await it.next()) yield next.value;
 }
