@@ -9,7 +9,7 @@ import { WILDCARD } from '../../core/refs.js';
 import type { RewriteExpr } from '../../schema/compiled.js';
 import { childMeta, DISPATCH_CHUNK_SIZE } from '../dispatcher.js';
 import type { Dispatcher, DispatchEnv, LookupSubjectsRequest, LookupSubjectsResult, SubjectSet } from '../dispatcher.js';
-import { hasRelation, pushTo, relationOf } from './schema-access.js';
+import { chunk, hasRelation, pushTo, relationOf } from './schema-access.js';
 import { EMPTY_SUBJECT_SET, intersectSubjects, isEmptySubjectSet, SubjectSetBuilder, subjectSetOf, subtractSubjects, unionSubjects } from './subject-set.js';
 
 type PerResource = ReadonlyMap<string, SubjectSet>;
@@ -186,8 +186,7 @@ class LookupSubjectsStep {
     if (ids.length === 0) return NOTHING;
     let merged: Map<string, SubjectSet> | undefined;
     let first: PerResource | undefined;
-    for (let i = 0; i < ids.length; i += DISPATCH_CHUNK_SIZE) {
-      const part = ids.length <= DISPATCH_CHUNK_SIZE ? ids : ids.slice(i, i + DISPATCH_CHUNK_SIZE);
+    for (const part of chunk(ids, DISPATCH_CHUNK_SIZE)) {
       const r = this.redispatch.dispatchLookupSubjects(
         {
           resourceType: type,

@@ -19,7 +19,9 @@ export function hasRelation(schema: CompiledSchema, type: string, relation: stri
   return schema.definitions.get(type)?.relations.has(relation) ?? false;
 }
 
-export function chunk<T>(items: readonly T[], size: number): T[][] {
+/** `items` in runs of at most `size`; `items` itself (no copy) when it is one run. */
+export function chunk<T>(items: readonly T[], size: number): (readonly T[])[] {
+  if (items.length <= size) return items.length === 0 ? [] : [items];
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
