@@ -20,6 +20,7 @@ import type { Relationship } from '../../core/refs.js';
 import type { Revision } from '../../core/revision.js';
 import { COLUMNS, keyParams } from './filter-sql.js';
 import { KEY_INDEX, SUBJECT_INDEX } from './migrations.js';
+import { busyAsUnavailable } from './busy.js';
 
 /** Rows per INSERT statement: one native call per hundred rows rather than per row. */
 const ROWS_PER_INSERT = 100;
@@ -119,10 +120,7 @@ function begin(db: Database): void {
   try {
     db.exec('BEGIN IMMEDIATE');
   } catch (e) {
-    if (e instanceof Sqlite.SqliteError && e.code.startsWith('SQLITE_BUSY')) {
-      throw new UnavailableError('the database is busy (another process holds its write lock); retry');
-    }
-    throw e;
+    throw busyAsUnavailable(e);
   }
 }
 

@@ -34,6 +34,7 @@ import type {
 } from '../datastore.js';
 import { assertNoDuplicates, checkLimit, checkPreconditions, checkReadable } from '../write-checks.js';
 import { bulkImportIntoEmpty } from './bulk-import.js';
+import { busyAsUnavailable } from './busy.js';
 import type { SchemaRow } from './change-feed.js';
 import { ChangeFeed, scanLive, schemaOf } from './change-feed.js';
 import type { FilterSql, Params, RelationshipRow } from './filter-sql.js';
@@ -461,10 +462,7 @@ export class SqliteDatastore implements Datastore {
     try {
       return write ? t.immediate() : t.deferred();
     } catch (e) {
-      if (e instanceof Sqlite.SqliteError && (e.code === 'SQLITE_BUSY' || e.code.startsWith('SQLITE_BUSY_'))) {
-        throw new UnavailableError('the database is busy (another process holds its write lock); retry');
-      }
-      throw e;
+      throw busyAsUnavailable(e);
     }
   }
 
